@@ -1,0 +1,128 @@
+"""
+The domain's nouns: the directory (nodes, groups, operators, FAQ) and the
+durable records of a chat (the chat itself and its ordered events).
+
+These are plain frozen dataclasses shared by every layer: the config loader
+builds the directory from TOML, the store persists it, the core reads it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+NODE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class Operator:
+    jid: str  # bare JID, lower-case
+    name: str  # shown to clients instead of the JID
+    languages: tuple[str, ...] = ("en",)
+    max_chats: int = 1
+    schedule: str | None = None  # SPEC schedule syntax; None = always on shift
+    timezone: str = "UTC"
+    exceptions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    operators: tuple[str, ...] = ()  # bare JIDs
+    wave: int = 1
+    auto: bool = True  # False = manual-only, reached only by redirect
+    escalate_after: int = 120  # seconds without acceptance before the next wave
+    max_declines: int = 1  # declines per eligible operator before the next wave
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str  # local part of the node address
+    title: str = ""
+    languages: tuple[str, ...] = ("en",)  # first = the node's default language
+    invite_timeout: int = 60
+    ring: str = "sequential"  # or "parallel"
+    schedule: str | None = None  # None = always open
+    timezone: str = "UTC"
+    exceptions: tuple[str, ...] = ()
+    off_hours: str = "autoreply"  # or "offline"
+    active_from: str | None = None  # ISO 8601, temporary nodes
+    active_until: str | None = None
+    client_grace: int = 600  # client unavailable this long -> chat closed
+    idle_timeout: int = 1800  # no message this long -> chat closed
+    groups: tuple[Group, ...] = ()
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    id: str
+    question: str
+    answer: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Everything an admin configures about who answers what."""
+
+    nodes: tuple[Node, ...] = ()
+    operators: tuple[Operator, ...] = ()
+    faq: tuple[FaqEntry, ...] = ()
+
+    def node(self, name: str) -> Node | None:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        return None
+
+    def operator(self, jid: str) -> Operator | None:
+        for o in self.operators:
+            if o.jid == jid:
+                return o
+        return None
+
+
+# Chat states (R-CHAT-1..5)
+QUEUED = "queued"
+ACTIVE = "active"
+CLOSED = "closed"
+ABANDONED = "abandoned"
+OPEN_STATES = (QUEUED, ACTIVE)
+
+
+@dataclass
+class ChatRecord:
+    """The durable summary of one chat; the core keeps it current and saves it."""
+
+    id: int
+    node: str
+    client: str  # bare JID of the client (or a web visitor's address)
+    state: str = QUEUED
+    languages: tuple[str, ...] = ()
+    operators: tuple[str, ...] = ()  # operators currently in the chat
+    created_at: float = 0.0  # POSIX seconds
+    accepted_at: float | None = None
+    closed_at: float | None = None
+    close_reason: str | None = None
+    first_line: str = ""
+
+
+# Event kinds (R-CHAT-6)
+MESSAGE = "message"  # someone's text relayed (or held) in the chat
+NOTICE = "notice"  # a system message the service sent to someone
+COMMAND = "command"  # an operator's or client's command, never relayed
+STATE = "state"  # a state change of the chat (queued, offered, active, ...)
+FILE = "file"
+
+
+@dataclass(frozen=True)
+class ChatEvent:
+    """One entry of a chat's history. ``seq`` is 1, 2, 3... within the chat."""
+
+    chat_id: int
+    seq: int
+    at: float  # POSIX seconds
+    kind: str
+    author: str  # "client", "system", or an operator's bare JID
+    text: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
