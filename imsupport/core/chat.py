@@ -1,0 +1,75 @@
+"""
+One open chat as the core holds it in memory: its durable record plus the
+timers, invitations and receipt bookkeeping that only matter while it is open.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from twisted.internet.interfaces import IDelayedCall
+
+from imsupport.core.model import ACTIVE, QUEUED, ChatRecord
+
+RECEIPTS_KEPT = 500  # per chat; older receipt mappings are forgotten
+
+
+@dataclass
+class Chat:
+    record: ChatRecord
+    seq: int = 0  # last event seq handed out
+    client_lines: list[tuple[float, str]] = field(default_factory=list)
+    invitations: dict[str, IDelayedCall] = field(default_factory=dict)
+    tried: set[str] = field(default_factory=set)
+    last_operator: str | None = None  # of the client's previous chat here
+    idle_timer: IDelayedCall | None = None
+    client_gone_timer: IDelayedCall | None = None
+    retry_timer: IDelayedCall | None = None
+    # relayed message id -> (who sent the original, the original id)
+    receipts: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def id(self) -> int:
+        return self.record.id
+
+    @property
+    def node(self) -> str:
+        return self.record.node
+
+    @property
+    def client(self) -> str:
+        return self.record.client
+
+    @property
+    def queued(self) -> bool:
+        return self.record.state == QUEUED
+
+    @property
+    def active(self) -> bool:
+        return self.record.state == ACTIVE
+
+    def nextSeq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def rememberReceipt(self, relayed_id: str, sender: str, original_id: str) -> None:
+        self.receipts[relayed_id] = (sender, original_id)
+        while len(self.receipts) > RECEIPTS_KEPT:
+            del self.receipts[next(iter(self.receipts))]
+
+    def cancelTimers(self) -> None:
+        for call in [self.idle_timer, self.client_gone_timer, self.retry_timer,
+                     *self.invitations.values()]:
+            if call is not None and call.active():
+                call.cancel()
+        self.idle_timer = self.client_gone_timer = self.retry_timer = None
+
+
+def parseCommand(prefix: str, text: str) -> tuple[str, list[str]] | None:
+    """``"!close now"`` -> ``("close", ["now"])``; None when not a command."""
+    stripped = text.strip()
+    if not prefix or not stripped.startswith(prefix):
+        return None
+    words = stripped[len(prefix):].split()
+    if not words or not words[0][:1].isalpha():
+        return None
+    return words[0].lower(), words[1:]

@@ -1,0 +1,114 @@
+"""
+The running service: opens the store, seeds the directory, builds the core,
+then connects the XMPP component; the web side listens from the start so
+/healthz can tell what is not up yet.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.application.internet import StreamServerEndpointService
+from twisted.application.service import MultiService
+from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.endpoints import serverFromString
+from twisted.logger import Logger
+from twisted.web.server import Site
+
+from imsupport import __version__
+from imsupport.config import Config
+from imsupport.core.service import SupportCore
+from imsupport.store import makeStore
+from imsupport.store.interfaces import IStore
+from imsupport.web.app import WebSide
+from imsupport.xmpp.addresses import Addresses
+from imsupport.xmpp.component import ComponentConnection
+from imsupport.xmpp.transport import XmppTransport
+from imsupport.xmpp.wiring import attachHandlers
+
+log = Logger()
+
+STORE_RETRY = 5.0  # seconds between attempts to open the store at start
+
+
+class ImsupportService(MultiService):
+    def __init__(self, config: Config, reactor: Any) -> None:
+        super().__init__()
+        self.config = config
+        self.reactor = reactor
+        self.store: IStore = makeStore(config.storage.url, reactor=reactor)
+        self.store_ready = False
+        self.core: SupportCore | None = None
+        self.component = ComponentConnection(
+            reactor, config.service.domain, config.xmpp.host, config.xmpp.port,
+            config.xmpp.secret, max_delay=config.xmpp.reconnect_max_delay)
+        self.web = WebSide(lambda: self.core, lambda: self.component.connected,
+                           lambda: self.store_ready)
+        site = Site(self.web.resource())
+        site.displayTracebacks = False
+        StreamServerEndpointService(serverFromString(reactor, config.web.endpoint),
+                                    site).setServiceParent(self)
+        self._starting: Deferred | None = None
+
+    def startService(self) -> None:
+        super().startService()
+        self._starting = self._start()
+
+    @inlineCallbacks
+    def _start(self):  # type: ignore[no-untyped-def]
+        while self.running:
+            try:
+                yield self.store.open()
+                break
+            except Exception:
+                log.failure("Could not open the store at {url}; retrying in {delay} s",
+                            url=self._safeUrl(), delay=STORE_RETRY)
+                yield self._sleep(STORE_RETRY)
+        if not self.running:
+            return
+        self.store_ready = True
+        directory = yield self._seedDirectory()
+        last_chat_id = yield self.store.maxChatId()
+        subscribers = yield self.store.subscribers()
+        addresses = Addresses(self.config.service.domain)
+        transport = XmppTransport(self.component, addresses, subscribers)
+        core = SupportCore(clock=self.reactor, store=self.store, transport=transport,
+                           directory=directory, service=self.config.service,
+                           limits=self.config.limits, last_chat_id=last_chat_id)
+        self.core = core
+        attachHandlers(self.component, core, addresses, self.store, transport,
+                       self.config.limits.max_message_bytes)
+        self.component.setServiceParent(self)
+        log.info("imsupport {version} serving {domain} with {nodes} nodes and {ops} operators "
+                 "on {store} storage", version=__version__, domain=addresses.domain,
+                 nodes=len(directory.nodes), ops=len(directory.operators),
+                 store=self.store.kind)
+
+    @inlineCallbacks
+    def _seedDirectory(self):  # type: ignore[no-untyped-def]
+        mode = self.config.service.seed_directory
+        stored = yield self.store.loadDirectory()
+        empty = not (stored.nodes or stored.operators or stored.faq)
+        if mode == "replace" or (mode == "missing" and empty):
+            yield self.store.replaceDirectory(self.config.directory)
+            log.info("Directory seeded from {path}", path=self.config.path)
+            return self.config.directory
+        return stored
+
+    def _sleep(self, seconds: float) -> Deferred:
+        d: Deferred = Deferred()
+        self.reactor.callLater(seconds, d.callback, None)
+        return d
+
+    def _safeUrl(self) -> str:
+        url = self.config.storage.url
+        if "@" in url and "://" in url:
+            scheme, rest = url.split("://", 1)
+            return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+        return url
+
+    @inlineCallbacks
+    def stopService(self):  # type: ignore[no-untyped-def]
+        yield super().stopService()
+        if self.store_ready:
+            yield self.store.close()
+            self.store_ready = False

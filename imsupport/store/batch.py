@@ -1,0 +1,121 @@
+"""
+Group commit: many chat writes, one transaction.
+
+Hundreds of chats each write every message before relaying it (R-CHAT-6).
+One transaction per write would make the disk flush the bottleneck, so writes
+queue here and go to the database together: while one batch commits, the next
+one fills. Each caller's Deferred fires after its batch is committed, in the
+order the calls were made, which is the order the core relies on.
+
+A failed batch is not reported as one: its writes are tried again one by one,
+each in its own transaction, so one bad write (a duplicate event number, a
+chat that was never saved) fails alone and the other chats' messages are
+stored and relayed. A write that fails on its own errbacks with StoreError;
+none is dropped silently.
+"""
+from __future__ import annotations
+
+from typing import Callable, Generic, TypeVar
+
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from imsupport.store.interfaces import StoreError
+
+W = TypeVar("W")
+
+log = Logger()
+
+
+def asStoreError(reason: Failure) -> Failure:
+    """Callers see StoreError, with the driver's message, whatever broke."""
+    if reason.check(StoreError):
+        return reason
+    error = StoreError(f"{reason.type.__name__}: {reason.getErrorMessage().strip()}")
+    error.__cause__ = reason.value
+    return Failure(error)
+
+
+class _Barrier:
+    """A queue entry that writes nothing: it fires when the writes queued
+    before it are done, so a read can see everything written before it."""
+
+
+_BARRIER = _Barrier()
+
+
+class GroupCommit(Generic[W]):
+    def __init__(self, commit: Callable[[list[W]], Deferred]) -> None:
+        """``commit`` stores a list of writes in one transaction."""
+        self._commit = commit
+        self._pending: list[tuple[W | _Barrier, Deferred]] = []
+        self._draining = False
+        self._closed = False
+
+    def submit(self, write: W) -> Deferred:
+        if self._closed:
+            return fail(StoreError("the store is closed"))
+        return self._enqueue(write)
+
+    def _enqueue(self, write: W | _Barrier) -> Deferred:
+        d: Deferred = Deferred()
+        self._pending.append((write, d))
+        if not self._draining:
+            self._draining = True
+            Deferred.fromCoroutine(self._drain()).addErrback(
+                lambda f: log.failure("Group commit stopped unexpectedly", f))
+        return d
+
+    def barrier(self) -> Deferred:
+        """Deferred[None] that fires once every write submitted so far has
+        been committed or has failed."""
+        if not self._draining:
+            return succeed(None)
+        return self._enqueue(_BARRIER)
+
+    def close(self) -> Deferred:
+        """Refuse new writes and wait for the queued ones."""
+        self._closed = True
+        return self.barrier()
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                await self._commitBatch(batch)
+        finally:
+            self._draining = False
+
+    async def _commitBatch(self, batch: list[tuple[W | _Barrier, Deferred]]) -> None:
+        writes = [w for w, _ in batch if not isinstance(w, _Barrier)]
+        if writes:
+            try:
+                await self._commit(writes)
+            except Exception as e:
+                if len(writes) == 1:
+                    self._fire(batch, Failure(e))
+                    return
+                log.warn("A batch of {count} chat writes failed ({error}); "
+                         "writing them one by one", count=len(writes), error=e)
+                await self._commitOneByOne(batch)
+                return
+        self._fire(batch, None)
+
+    async def _commitOneByOne(self, batch: list[tuple[W | _Barrier, Deferred]]) -> None:
+        for write, d in batch:
+            outcome: Failure | None = None
+            if not isinstance(write, _Barrier):
+                try:
+                    await self._commit([write])
+                except Exception as e:
+                    outcome = Failure(e)
+            self._fire([(write, d)], outcome)
+
+    @staticmethod
+    def _fire(batch: list[tuple[W | _Barrier, Deferred]], failure: Failure | None) -> None:
+        for write, d in batch:
+            if failure is None or isinstance(write, _Barrier):
+                d.callback(None)
+            else:
+                d.errback(asStoreError(failure))

@@ -1,0 +1,172 @@
+"""
+The store in a few dictionaries, for unit tests of the core.
+
+Its Deferreds have fired when they are returned, so tests need no reactor.
+It keeps what the SQL stores would keep, not the caller's objects: records go
+through the same row and JSON codec, so a test cannot pass by mutating a
+stored object, and data the databases would refuse (not JSON, NaN) is refused
+here too.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from twisted.internet.defer import Deferred, fail, succeed
+from zope.interface import implementer
+
+from imsupport.core.model import OPEN_STATES, ChatEvent, ChatRecord, Directory, FaqEntry, Node, Operator
+from imsupport.store import codec
+from imsupport.store.codec import ChatRow, EventRow
+from imsupport.store.interfaces import IStore, StoreError
+from imsupport.store.sql import DIRECTORY
+
+
+def _answer(compute: Callable[..., Any], *args: Any) -> Deferred:
+    """Errors come back as StoreError in a Deferred, as from a database."""
+    try:
+        return succeed(compute(*args))
+    except StoreError as e:
+        return fail(e)
+    except Exception as e:
+        return fail(StoreError(f"{type(e).__name__}: {e}"))
+
+
+@implementer(IStore)
+class MemoryStore:
+    kind = "memory"
+
+    def __init__(self) -> None:
+        # kind -> key -> JSON text, in insertion order (like the position column)
+        self._directory: dict[str, dict[str, str]] = {kind: {} for kind in DIRECTORY}
+        self._chats: dict[int, ChatRow] = {}
+        self._events: dict[int, dict[int, EventRow]] = {}
+        self._subscribers: dict[str, set[str]] = {}
+
+    def open(self) -> Deferred:
+        return succeed(None)
+
+    def close(self) -> Deferred:
+        """Nothing to flush; the data stays, so a reopened store still has it."""
+        return succeed(None)
+
+    # -- directory -----------------------------------------------------------------
+
+    def loadDirectory(self) -> Deferred:
+        return _answer(lambda: Directory(**{
+            kind: tuple(DIRECTORY[kind][2](text) for text in self._directory[kind].values())
+            for kind in DIRECTORY}))
+
+    def replaceDirectory(self, directory: Directory) -> Deferred:
+        def replace() -> None:
+            encoded = {kind: {getattr(item, DIRECTORY[kind][1]): codec.itemToJson(item)
+                              for item in getattr(directory, kind)}
+                       for kind in DIRECTORY}
+            self._directory = encoded
+        return _answer(replace)
+
+    def _put(self, kind: str, item: Any) -> Deferred:
+        def put() -> None:
+            self._directory[kind][getattr(item, DIRECTORY[kind][1])] = codec.itemToJson(item)
+        return _answer(put)
+
+    def _delete(self, kind: str, key: str) -> Deferred:
+        return _answer(lambda: self._directory[kind].pop(key, None) is not None)
+
+    def putOperator(self, operator: Operator) -> Deferred:
+        return self._put("operators", operator)
+
+    def deleteOperator(self, jid: str) -> Deferred:
+        return self._delete("operators", jid)
+
+    def putNode(self, node: Node) -> Deferred:
+        return self._put("nodes", node)
+
+    def deleteNode(self, name: str) -> Deferred:
+        return self._delete("nodes", name)
+
+    def putFaq(self, entry: FaqEntry) -> Deferred:
+        return self._put("faq", entry)
+
+    def deleteFaq(self, id: str) -> Deferred:
+        return self._delete("faq", id)
+
+    # -- chats ------------------------------------------------------------------------
+
+    def maxChatId(self) -> Deferred:
+        return succeed(max(self._chats, default=0))
+
+    def saveChat(self, chat: ChatRecord) -> Deferred:
+        def save() -> None:
+            row = codec.chatToRow(chat)
+            self._chats[row[0]] = row
+        return _answer(save)
+
+    def appendEvents(self, events: Sequence[ChatEvent]) -> Deferred:
+        return _answer(self._append, events)
+
+    def _append(self, events: Sequence[ChatEvent]) -> None:
+        """All or nothing, with the checks the SQL schema makes: the chat
+        exists (foreign key) and (chat_id, seq) is new (primary key)."""
+        rows = [codec.eventToRow(e) for e in events]
+        seen: set[tuple[int, int]] = set()
+        for chat_id, seq, *_ in rows:
+            if chat_id not in self._chats:
+                raise StoreError(f"chat {chat_id} was never saved")
+            if (chat_id, seq) in seen or seq in self._events.get(chat_id, {}):
+                raise StoreError(f"chat {chat_id} already has an event {seq}")
+            seen.add((chat_id, seq))
+        for row in rows:
+            self._events.setdefault(row[0], {})[row[1]] = row
+
+    def getChat(self, chat_id: int) -> Deferred:
+        row = self._chats.get(chat_id)
+        return succeed(codec.chatFromRow(row) if row else None)
+
+    def chatEvents(self, chat_id: int, after_seq: int = 0) -> Deferred:
+        stored = self._events.get(chat_id, {})
+        return succeed([codec.eventFromRow(stored[seq]) for seq in sorted(stored)
+                        if seq > after_seq])
+
+    def openChats(self) -> Deferred:
+        return succeed([codec.chatFromRow(self._chats[i]) for i in sorted(self._chats)
+                        if self._chats[i][3] in OPEN_STATES])
+
+    def findChats(self, node: str | None = None, client: str | None = None,
+                  operator: str | None = None, state: str | None = None,
+                  since: float | None = None, until: float | None = None,
+                  limit: int | None = 100) -> Deferred:
+        """Same meaning as the SQL stores: ``since`` inclusive, ``until``
+        exclusive, newest first, ``limit`` None for all."""
+        found = []
+        for chat in map(codec.chatFromRow, self._chats.values()):
+            if ((node is not None and chat.node != node)
+                    or (client is not None and chat.client != client)
+                    or (state is not None and chat.state != state)
+                    or (since is not None and chat.created_at < since)
+                    or (until is not None and chat.created_at >= until)
+                    or (operator is not None and not self._wasIn(operator, chat))):
+                continue
+            found.append(chat)
+        found.sort(key=lambda c: (c.created_at, c.id), reverse=True)
+        return succeed(found if limit is None else found[:limit])
+
+    def _wasIn(self, operator: str, chat: ChatRecord) -> bool:
+        return operator in chat.operators or any(
+            row[4] == operator for row in self._events.get(chat.id, {}).values())
+
+    # -- subscribers --------------------------------------------------------------------
+
+    def addSubscriber(self, node: str, jid: str) -> Deferred:
+        self._subscribers.setdefault(node, set()).add(jid)
+        return succeed(None)
+
+    def removeSubscriber(self, node: str, jid: str) -> Deferred:
+        jids = self._subscribers.get(node)
+        if jids is not None:
+            jids.discard(jid)
+            if not jids:
+                del self._subscribers[node]
+        return succeed(None)
+
+    def subscribers(self) -> Deferred:
+        return succeed({node: set(jids) for node, jids in self._subscribers.items()})

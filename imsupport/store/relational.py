@@ -1,0 +1,171 @@
+"""
+What the SQLite and the PostgreSQL stores have in common: every IStore method
+as a program from ``sql``, the group commit of chat writes, the schema
+upgrade at open, and one error type for callers.
+
+A subclass only says how to connect, how to run a program in one transaction
+and how to disconnect.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Sequence
+
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from imsupport.core.model import ChatEvent, ChatRecord, Directory, FaqEntry, Node, Operator
+from imsupport.store import codec, sql
+from imsupport.store.batch import GroupCommit, asStoreError
+from imsupport.store.interfaces import IStore, StoreError
+from imsupport.store.upgrade import Step, loadSteps
+
+log = Logger()
+
+
+@implementer(IStore)
+class RelationalStore:
+    kind = "relational"
+
+    def __init__(self, where: str, steps: Sequence[Step] | None = None) -> None:
+        """``where`` names the database in messages (never a password);
+        ``steps`` replaces the packaged schema steps (tests)."""
+        self._where = where
+        self._steps = list(steps) if steps is not None else loadSteps(self.kind)
+        self._writes: GroupCommit[sql.ChatWrite] | None = None
+
+    # -- what a subclass provides ------------------------------------------------
+
+    def _connect(self) -> Deferred:
+        raise NotImplementedError
+
+    def _beforeUpgrade(self, steps: Sequence[Step]) -> Deferred:
+        return succeed(None)
+
+    def _run(self, program: sql.Program[Any]) -> Deferred:
+        """Run ``program`` in one transaction; Deferred of its result."""
+        raise NotImplementedError
+
+    def _disconnect(self) -> None:
+        raise NotImplementedError
+
+    # -- opening and closing ---------------------------------------------------------
+
+    def open(self) -> Deferred:
+        return Deferred.fromCoroutine(self._open())
+
+    async def _open(self) -> None:
+        if self._writes is not None:
+            raise StoreError(f"the {self.kind} store at {self._where} is already open")
+        try:
+            await self._connect()
+            await self._beforeUpgrade(self._steps)
+            applied = await self._run(sql.upgrade(self.kind, self._steps, time.time()))
+        except Exception as e:
+            self._disconnect()
+            raise StoreError(f"cannot open the {self.kind} store at {self._where}: "
+                             f"{type(e).__name__}: {e}") from e
+        if applied:
+            log.info("Upgraded the {kind} store at {where}: schema steps {steps} applied",
+                     kind=self.kind, where=self._where, steps=applied)
+        self._writes = GroupCommit(self._commitWrites)
+
+    def close(self) -> Deferred:
+        """Waits for queued chat writes before disconnecting, so nothing the
+        core was promised is lost at shutdown."""
+        writes, self._writes = self._writes, None
+        if writes is None:
+            return succeed(None)
+        return writes.close().addCallback(lambda _: self._disconnect())
+
+    # -- running programs ------------------------------------------------------------
+
+    def _call(self, program: sql.Program[Any]) -> Deferred:
+        if self._writes is None:
+            program.close()
+            return fail(StoreError(f"the {self.kind} store at {self._where} is not open"))
+        return self._run(program).addErrback(asStoreError)
+
+    def _read(self, program: sql.Program[Any]) -> Deferred:
+        """Chat reads wait for the chat writes asked for before them, so the
+        store reads its own writes as the memory store does."""
+        if self._writes is None:
+            return self._call(program)
+        return self._writes.barrier().addCallback(lambda _: self._call(program))
+
+    def _submit(self, make: Callable[[], sql.ChatWrite]) -> Deferred:
+        if self._writes is None:
+            return fail(StoreError(f"the {self.kind} store at {self._where} is not open"))
+        try:
+            write = make()
+        except (TypeError, ValueError, AttributeError) as e:
+            return fail(StoreError(f"cannot store this chat data: {e}"))
+        return self._writes.submit(write)
+
+    def _commitWrites(self, writes: list[sql.ChatWrite]) -> Deferred:
+        return self._run(sql.writeChats(writes))
+
+    # -- directory -----------------------------------------------------------------
+
+    def loadDirectory(self) -> Deferred:
+        return self._call(sql.loadDirectory())
+
+    def replaceDirectory(self, directory: Directory) -> Deferred:
+        return self._call(sql.replaceDirectory(directory))
+
+    def putOperator(self, operator: Operator) -> Deferred:
+        return self._call(sql.putItem("operators", operator))
+
+    def deleteOperator(self, jid: str) -> Deferred:
+        return self._call(sql.deleteItem("operators", jid))
+
+    def putNode(self, node: Node) -> Deferred:
+        return self._call(sql.putItem("nodes", node))
+
+    def deleteNode(self, name: str) -> Deferred:
+        return self._call(sql.deleteItem("nodes", name))
+
+    def putFaq(self, entry: FaqEntry) -> Deferred:
+        return self._call(sql.putItem("faq", entry))
+
+    def deleteFaq(self, id: str) -> Deferred:
+        return self._call(sql.deleteItem("faq", id))
+
+    # -- chats ------------------------------------------------------------------------
+
+    def saveChat(self, chat: ChatRecord) -> Deferred:
+        return self._submit(lambda: sql.ChatWrite(chats=(codec.chatToRow(chat),)))
+
+    def appendEvents(self, events: Sequence[ChatEvent]) -> Deferred:
+        return self._submit(lambda: sql.ChatWrite(events=tuple(map(codec.eventToRow, events))))
+
+    def maxChatId(self) -> Deferred:
+        return self._read(sql.maxChatId())
+
+    def getChat(self, chat_id: int) -> Deferred:
+        return self._read(sql.getChat(chat_id))
+
+    def chatEvents(self, chat_id: int, after_seq: int = 0) -> Deferred:
+        return self._read(sql.chatEvents(chat_id, after_seq))
+
+    def openChats(self) -> Deferred:
+        return self._read(sql.openChats())
+
+    def findChats(self, node: str | None = None, client: str | None = None,
+                  operator: str | None = None, state: str | None = None,
+                  since: float | None = None, until: float | None = None,
+                  limit: int | None = 100) -> Deferred:
+        return self._read(sql.findChats(self.kind, node=node, client=client, operator=operator,
+                                        state=state, since=since, until=until, limit=limit))
+
+    # -- subscribers --------------------------------------------------------------------
+
+    def addSubscriber(self, node: str, jid: str) -> Deferred:
+        return self._call(sql.addSubscriber(node, jid))
+
+    def removeSubscriber(self, node: str, jid: str) -> Deferred:
+        return self._call(sql.removeSubscriber(node, jid))
+
+    def subscribers(self) -> Deferred:
+        return self._call(sql.subscribers())

@@ -1,0 +1,247 @@
+"""
+Every SQL statement of the store, written once for SQLite and PostgreSQL.
+
+A store operation is a *program*: a generator that yields statements and gets
+each one's result back. The SQLite store runs programs synchronously on its
+database thread (inside ``runInteraction``, buildbot style); the PostgreSQL
+store runs the same programs asynchronously on a txpostgres cursor. Writing
+each operation once keeps both stores answering the contract alike.
+
+Placeholders are ``?``; the PostgreSQL driver turns them into ``%s``. The two
+dialects already share ``INSERT ... ON CONFLICT ... DO UPDATE``; what differs
+is listed in ``_DIALECT``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generator, Sequence, TypeVar
+
+from imsupport.core.model import OPEN_STATES, ChatRecord, ChatEvent, Directory
+from imsupport.store import codec
+from imsupport.store.codec import ChatRow, EventRow
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Query:
+    """Result: the list of rows."""
+    sql: str
+    params: Sequence[Any] = ()
+
+
+@dataclass(frozen=True)
+class Execute:
+    """Result: the number of rows changed."""
+    sql: str
+    params: Sequence[Any] = ()
+
+
+@dataclass(frozen=True)
+class InsertMany:
+    """``head`` + one ``row`` template per row + ``tail``. SQLite runs it with
+    executemany; PostgreSQL sends multi-row VALUES, far fewer round trips.
+    Result: None."""
+    head: str
+    row: str
+    rows: Sequence[Sequence[Any]]
+    tail: str = ""
+
+
+@dataclass(frozen=True)
+class Script:
+    """Several statements without parameters (a schema step). Result: None."""
+    sql: str
+
+
+Statement = Query | Execute | InsertMany | Script
+Program = Generator[Statement, Any, T]
+
+CHAT_COLUMNS = ("id, node, client, state, languages, operators, created_at, accepted_at, "
+                "closed_at, close_reason, first_line")
+EVENT_COLUMNS = "chat_id, seq, at, kind, author, text, data"
+
+_DIALECT = {
+    "sqlite": {
+        "operator_listed": "EXISTS (SELECT 1 FROM json_each(chats.operators) AS o "
+                           "WHERE o.value = ?)",
+        "upgrade_lock": None,
+    },
+    "postgresql": {
+        "operator_listed": "chats.operators @> jsonb_build_array(?::text)",
+        # two processes starting at once must not both apply a step
+        "upgrade_lock": "SELECT pg_advisory_xact_lock(7351902641)",
+    },
+}
+
+# directory kind (a Directory field) -> (table, key column, loader)
+DIRECTORY = {
+    "operators": ("operators", "jid", codec.operatorFromJson),
+    "nodes": ("nodes", "name", codec.nodeFromJson),
+    "faq": ("faq", "id", codec.faqFromJson),
+}
+
+
+# -- chat writes (group commit) -------------------------------------------------
+
+@dataclass(frozen=True)
+class ChatWrite:
+    """One saveChat or appendEvents call, already turned into rows."""
+    chats: tuple[ChatRow, ...] = ()
+    events: tuple[EventRow, ...] = ()
+
+
+def writeChats(writes: Sequence[ChatWrite]) -> Program[None]:
+    """Chats first (the last save of a chat in the batch wins, as it would
+    one call at a time), then every event, each with one statement."""
+    chats = {row[0]: row for w in writes for row in w.chats}
+    events = [row for w in writes for row in w.events]
+    if chats:
+        updates = ", ".join(f"{c} = excluded.{c}" for c in CHAT_COLUMNS.split(", ")[1:])
+        yield InsertMany(f"INSERT INTO chats ({CHAT_COLUMNS}) VALUES ",
+                         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", list(chats.values()),
+                         f" ON CONFLICT (id) DO UPDATE SET {updates}")
+    if events:
+        yield InsertMany(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ",
+                         "(?, ?, ?, ?, ?, ?, ?)", events)
+
+
+# -- chat reads ---------------------------------------------------------------
+
+def getChat(chat_id: int) -> Program[ChatRecord | None]:
+    rows = yield Query(f"SELECT {CHAT_COLUMNS} FROM chats WHERE id = ?", (chat_id,))
+    return codec.chatFromRow(rows[0]) if rows else None
+
+
+def chatEvents(chat_id: int, after_seq: int) -> Program[list[ChatEvent]]:
+    rows = yield Query(f"SELECT {EVENT_COLUMNS} FROM events WHERE chat_id = ? AND seq > ? "
+                       "ORDER BY seq", (chat_id, after_seq))
+    return [codec.eventFromRow(r) for r in rows]
+
+
+def openChats() -> Program[list[ChatRecord]]:
+    marks = ", ".join("?" for _ in OPEN_STATES)
+    rows = yield Query(f"SELECT {CHAT_COLUMNS} FROM chats WHERE state IN ({marks}) "
+                       "ORDER BY id", OPEN_STATES)
+    return [codec.chatFromRow(r) for r in rows]
+
+
+def findChats(dialect: str, node: str | None = None, client: str | None = None,
+              operator: str | None = None, state: str | None = None,
+              since: float | None = None, until: float | None = None,
+              limit: int | None = 100) -> Program[list[ChatRecord]]:
+    """``since`` is inclusive and ``until`` exclusive, so consecutive periods
+    never count a chat twice. ``limit`` None means no limit."""
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in (("node", node), ("client", client), ("state", state)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if since is not None:
+        where.append("created_at >= ?")
+        params.append(since)
+    if until is not None:
+        where.append("created_at < ?")
+        params.append(until)
+    if operator is not None:
+        where.append(f"({_DIALECT[dialect]['operator_listed']} OR EXISTS (SELECT 1 FROM events "
+                     "WHERE events.chat_id = chats.id AND events.author = ?))")
+        params += [operator, operator]
+    sql = f"SELECT {CHAT_COLUMNS} FROM chats"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY created_at DESC, id DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(int(limit))
+    rows = yield Query(sql, params)
+    return [codec.chatFromRow(r) for r in rows]
+
+
+def maxChatId() -> Program[int]:
+    rows = yield Query("SELECT COALESCE(MAX(id), 0) FROM chats")
+    return int(rows[0][0])
+
+
+# -- directory ----------------------------------------------------------------
+
+def loadDirectory() -> Program[Directory]:
+    """Items come back in the order they were stored (the position column),
+    so a loaded Directory equals the one that was stored."""
+    loaded = {}
+    for kind, (table, _, load) in DIRECTORY.items():
+        rows = yield Query(f"SELECT data FROM {table} ORDER BY position")
+        loaded[kind] = tuple(load(r[0]) for r in rows)
+    return Directory(**loaded)
+
+
+def replaceDirectory(directory: Directory) -> Program[None]:
+    for kind, (table, key, _) in DIRECTORY.items():
+        yield Execute(f"DELETE FROM {table}")
+        items = getattr(directory, kind)
+        if items:
+            yield InsertMany(f"INSERT INTO {table} ({key}, position, data) VALUES ", "(?, ?, ?)",
+                             [(getattr(item, key), i, codec.itemToJson(item))
+                              for i, item in enumerate(items)])
+
+
+def putItem(kind: str, item: Any) -> Program[None]:
+    """A new item goes last; a replaced one keeps its place."""
+    table, key, _ = DIRECTORY[kind]
+    yield Execute(f"INSERT INTO {table} ({key}, position, data) VALUES "
+                  f"(?, (SELECT COALESCE(MAX(position), -1) + 1 FROM {table}), ?) "
+                  f"ON CONFLICT ({key}) DO UPDATE SET data = excluded.data",
+                  (getattr(item, key), codec.itemToJson(item)))
+
+
+def deleteItem(kind: str, keyValue: str) -> Program[bool]:
+    table, key, _ = DIRECTORY[kind]
+    count = yield Execute(f"DELETE FROM {table} WHERE {key} = ?", (keyValue,))
+    return count > 0
+
+
+# -- subscribers --------------------------------------------------------------
+
+def addSubscriber(node: str, jid: str) -> Program[None]:
+    yield Execute("INSERT INTO subscribers (node, jid) VALUES (?, ?) "
+                  "ON CONFLICT (node, jid) DO NOTHING", (node, jid))
+
+
+def removeSubscriber(node: str, jid: str) -> Program[None]:
+    yield Execute("DELETE FROM subscribers WHERE node = ? AND jid = ?", (node, jid))
+
+
+def subscribers() -> Program[dict[str, set[str]]]:
+    rows = yield Query("SELECT node, jid FROM subscribers")
+    result: dict[str, set[str]] = {}
+    for node, jid in rows:
+        result.setdefault(node, set()).add(jid)
+    return result
+
+
+# -- schema -------------------------------------------------------------------
+
+def schemaVersion() -> Program[int]:
+    yield Script("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                 "name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)")
+    rows = yield Query("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+    return int(rows[0][0])
+
+
+def upgrade(dialect: str, steps: Sequence[Any], now: float) -> Program[list[int]]:
+    """Apply the steps newer than the recorded version, in order, in the
+    transaction the program runs in: a failing step leaves the database as
+    it was. Returns the versions applied."""
+    lock = _DIALECT[dialect]["upgrade_lock"]
+    if lock:
+        yield Query(lock)
+    current = yield from schemaVersion()
+    applied = []
+    for step in steps:
+        if step.version > current:
+            yield Script(step.sql)
+            yield Execute("INSERT INTO schema_version (version, name, applied_at) "
+                          "VALUES (?, ?, ?)", (step.version, step.name, now))
+            applied.append(step.version)
+    return applied

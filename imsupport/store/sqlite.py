@@ -1,0 +1,128 @@
+"""
+The default store: one SQLite file, zero set-up (R-RUN-1).
+
+SQLite is blocking, so every statement runs on one database thread through
+``adbapi`` (one connection: SQLite has a single writer anyway, and one thread
+keeps the transactions in the order they were asked for). WAL mode with
+``synchronous=NORMAL`` makes a commit cheap; group commit makes commits rare.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+from typing import Any, Sequence
+
+from twisted.enterprise import adbapi
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IReactorCore
+from twisted.logger import Logger
+
+from imsupport.store import sql
+from imsupport.store.relational import RelationalStore
+from imsupport.store.upgrade import Step, splitStatements
+
+log = Logger()
+
+
+def _thdConfigure(connection: sqlite3.Connection) -> None:
+    """Run by adbapi on every new connection, before any transaction."""
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA foreign_keys=ON")
+    connection.execute("PRAGMA busy_timeout=5000")
+
+
+def _thdExecute(txn: Any, statement: sql.Statement) -> Any:
+    if isinstance(statement, sql.Query):
+        txn.execute(statement.sql, statement.params)
+        return txn.fetchall()
+    if isinstance(statement, sql.Execute):
+        txn.execute(statement.sql, statement.params)
+        return txn.rowcount
+    if isinstance(statement, sql.InsertMany):
+        txn.executemany(statement.head + statement.row + statement.tail, statement.rows)
+        return None
+    for part in splitStatements(statement.sql):
+        txn.execute(part)
+    return None
+
+
+def _thdRun(txn: Any, program: sql.Program[Any]) -> Any:
+    """Runs a program in one transaction on the database thread. The explicit
+    BEGIN makes schema steps (DDL) part of the transaction too; adbapi
+    commits, or rolls back when this raises."""
+    txn.execute("BEGIN")
+    result = None
+    while True:
+        try:
+            statement = program.send(result)
+        except StopIteration as stop:
+            return stop.value
+        result = _thdExecute(txn, statement)
+
+
+def _thdBackupBeforeUpgrade(connection: Any, path: str, latest: int) -> str | None:
+    """Copies a non-empty database that is about to be upgraded to
+    ``<path>.bak-v<version>``: a failed or regretted upgrade can be undone by
+    hand. The online backup API copies a consistent state, WAL included."""
+    cursor = connection.cursor()
+    cursor.execute("SELECT count(*) FROM sqlite_master")
+    if cursor.fetchone()[0] == 0:
+        return None
+    cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                   "AND name = 'schema_version'")
+    version = 0
+    if cursor.fetchone()[0]:
+        cursor.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        version = cursor.fetchone()[0]
+    if version >= latest:
+        return None
+    target = f"{path}.bak-v{version}"
+    backup = sqlite3.connect(target)
+    try:
+        connection.backup(backup)
+    finally:
+        backup.close()
+    return target
+
+
+class SQLiteStore(RelationalStore):
+    kind = "sqlite"
+
+    def __init__(self, path: str, reactor: IReactorCore | None = None,
+                 steps: Sequence[Step] | None = None) -> None:
+        super().__init__(path, steps)
+        self.path = path
+        self._reactor = reactor
+        self._pool: adbapi.ConnectionPool | None = None
+
+    def _connect(self) -> Deferred:
+        parent = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(parent, exist_ok=True)
+        options: dict[str, Any] = {}
+        if self._reactor is not None:
+            options["cp_reactor"] = self._reactor
+        self._pool = adbapi.ConnectionPool(
+            "sqlite3", self.path, check_same_thread=False, cp_min=1, cp_max=1,
+            cp_openfun=_thdConfigure, **options)
+        # adbapi connects on first use: the backup check or the upgrade
+        return succeed(None)
+
+    def _beforeUpgrade(self, steps: Sequence[Step]) -> Deferred:
+        if not steps:
+            return succeed(None)
+        assert self._pool is not None
+        d = self._pool.runWithConnection(_thdBackupBeforeUpgrade, self.path, steps[-1].version)
+        d.addCallback(lambda target: target and log.info(
+            "Backed up {path} to {target} before upgrading its schema",
+            path=self.path, target=target))
+        return d
+
+    def _run(self, program: sql.Program[Any]) -> Deferred:
+        assert self._pool is not None
+        return self._pool.runInteraction(_thdRun, program)
+
+    def _disconnect(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()

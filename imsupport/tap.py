@@ -1,0 +1,32 @@
+"""
+``twistd imsupport``: options and the service tree.
+"""
+from __future__ import annotations
+
+from twisted.application.service import IService
+from twisted.python import usage
+
+from imsupport.config import ConfigError, loadConfig
+
+
+class Options(usage.Options):
+    synopsis = "[--config FILE]"
+    longdesc = ("Customer support over instant messaging: an XMPP component that queues "
+                "clients, finds a free operator, relays the chat and keeps its history.")
+    optParameters = [
+        ["config", "c", "/etc/imsupport/imsupport.toml", "The configuration file (TOML)."],
+    ]
+
+    def postOptions(self) -> None:
+        try:
+            self["loaded"] = loadConfig(self["config"])
+        except ConfigError as e:
+            raise usage.UsageError(str(e)) from None
+
+
+def makeService(options: Options) -> IService:
+    from twisted.internet import reactor
+
+    from imsupport.runner import ImsupportService
+
+    return ImsupportService(options["loaded"], reactor)

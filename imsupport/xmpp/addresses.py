@@ -1,0 +1,78 @@
+"""
+The service's addresses (R-ADDR-1..4): the console at the bare domain, node
+addresses ``<node>@<domain>`` and chat addresses ``<node>+<n>@<domain>``.
+
+Every ``from`` the component sends is built here from validated parts, never
+copied from input (R-SEC-2).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from twisted.words.protocols.jabber.jid import InvalidFormat, JID
+
+from imsupport.core.model import NODE_NAME
+
+CHAT_LOCAL = re.compile(r"^([a-z0-9][a-z0-9._-]*)\+([1-9][0-9]{0,17})$")
+
+CONSOLE = "console"
+NODE = "node"
+CHAT = "chat"
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Address:
+    kind: str  # CONSOLE, NODE, CHAT or UNKNOWN
+    node: str | None = None
+    chat_id: int | None = None
+
+
+def parseJID(text: str | None) -> JID | None:
+    if not text:
+        return None
+    try:
+        return JID(text)
+    except (InvalidFormat, UnicodeError, ValueError):
+        return None
+
+
+def classify(to: JID, domain: str) -> Address:
+    """What a stanza addressed to ``to`` is for."""
+    if to.host != domain or to.resource:
+        return Address(UNKNOWN)
+    if to.user is None:
+        return Address(CONSOLE)
+    match = CHAT_LOCAL.match(to.user)
+    if match:
+        return Address(CHAT, match.group(1), int(match.group(2)))
+    if NODE_NAME.match(to.user):
+        return Address(NODE, to.user)
+    return Address(UNKNOWN)
+
+
+class Addresses:
+    def __init__(self, domain: str) -> None:
+        self.domain = domain
+
+    def console(self) -> str:
+        return self.domain
+
+    def node(self, name: str) -> str:
+        if not NODE_NAME.match(name):
+            raise ValueError(f"not a node name: {name!r}")
+        return f"{name}@{self.domain}"
+
+    def chat(self, node: str, chat_id: int) -> str:
+        if not NODE_NAME.match(node) or int(chat_id) < 1:
+            raise ValueError(f"not a chat address: {node!r} {chat_id!r}")
+        return f"{node}+{int(chat_id)}@{self.domain}"
+
+    def of(self, address: Address) -> str:
+        """The address to answer from: its own when it is one of ours."""
+        if address.kind == NODE and address.node:
+            return self.node(address.node)
+        if address.kind == CHAT and address.node and address.chat_id:
+            return self.chat(address.node, address.chat_id)
+        return self.console()

@@ -1,0 +1,60 @@
+"""
+Service discovery (R-PRES-3): the domain is a support service listing its
+nodes; each node is an automated conversational agent.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from twisted.words.protocols.jabber.error import StanzaError
+from twisted.words.protocols.jabber.jid import JID
+from tx_xmpp import disco
+from tx_xmpp.itx_xmpp import IDisco
+from tx_xmpp.subprotocols import XMPPHandler
+from zope.interface import implementer
+
+from imsupport.xmpp.addresses import CHAT, CONSOLE, NODE, classify
+from imsupport.xmpp.stanzas import NS_CHATSTATES, NS_RECEIPTS
+
+if TYPE_CHECKING:
+    from imsupport.core.service import SupportCore
+
+FEATURES = (disco.NS_DISCO_INFO, disco.NS_DISCO_ITEMS, NS_CHATSTATES, NS_RECEIPTS)
+
+
+@implementer(IDisco)
+class DiscoProvider(XMPPHandler):
+    def __init__(self, core: "SupportCore", domain: str, name: str) -> None:
+        super().__init__()
+        self.core = core
+        self.domain = domain
+        self.name = name
+
+    def _target(self, target: JID):  # type: ignore[no-untyped-def]
+        address = classify(target, self.domain)
+        if address.kind == NODE and self.core.hasNode(address.node or ""):
+            return address
+        if address.kind == CHAT and self.core.openChat(address.chat_id or 0) is not None:
+            return address
+        if address.kind == CONSOLE:
+            return address
+        raise StanzaError("item-not-found", text=f"There is nothing at {target.full()}.")
+
+    def getDiscoInfo(self, requestor: JID, target: JID, nodeIdentifier: str = "") -> list:
+        address = self._target(target)
+        if nodeIdentifier:
+            return []
+        if address.kind == CONSOLE:
+            identity = disco.DiscoIdentity("component", "generic", self.name)
+        else:
+            node = self.core.directory.node(address.node or "")
+            title = (node.title if node else "") or (address.node or "")
+            identity = disco.DiscoIdentity("client", "bot", title)
+        return [identity] + [disco.DiscoFeature(f) for f in FEATURES]
+
+    def getDiscoItems(self, requestor: JID, target: JID, nodeIdentifier: str = "") -> list:
+        address = self._target(target)
+        if address.kind != CONSOLE or nodeIdentifier:
+            return []
+        return [disco.DiscoItem(JID(f"{node.name}@{self.domain}"), name=node.title or node.name)
+                for node in self.core.directory.nodes]

@@ -1,0 +1,176 @@
+"""
+XMPP handlers: messages and presence in, core calls out. They hold no
+business rules; they only check that a stanza is well-formed and addressed to
+something that exists, and answer proper errors when it is not.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from twisted.logger import Logger
+from twisted.words.xish import domish
+from tx_xmpp.subprotocols import XMPPHandler
+
+from imsupport.xmpp import stanzas
+from imsupport.xmpp.addresses import CHAT, CONSOLE, NODE, Address, Addresses, classify, parseJID
+
+if TYPE_CHECKING:
+    from imsupport.core.service import SupportCore
+    from imsupport.store.interfaces import IStore
+    from imsupport.xmpp.transport import XmppTransport
+
+log = Logger()
+
+
+class MessageHandler(XMPPHandler):
+    def __init__(self, core: "SupportCore", addresses: Addresses,
+                 max_bytes: int) -> None:
+        super().__init__()
+        self.core = core
+        self.addresses = addresses
+        self.max_bytes = max_bytes
+
+    def connectionInitialized(self) -> None:
+        self.xmlstream.addObserver("/message", self.onMessage)
+
+    def _error(self, stanza: domish.Element, address: Address, condition: str,
+               etype: str, text: str) -> None:
+        self.send(stanzas.error(stanza, self.addresses.of(address), condition, etype, text))
+
+    def onMessage(self, stanza: domish.Element) -> None:
+        stanza.handled = True
+        mtype = stanza.getAttribute("type", "normal")
+        sender = parseJID(stanza.getAttribute("from"))
+        to = parseJID(stanza.getAttribute("to"))
+        if mtype == "error" or sender is None or to is None:
+            return
+        address = classify(to, self.addresses.domain)
+        if address.kind == NODE and not self.core.hasNode(address.node or ""):
+            address = Address("unknown")
+        if address.kind not in (CONSOLE, NODE, CHAT):
+            self._error(stanza, address, "item-not-found", "cancel",
+                        f"There is no support line at {to.userhost()}.")
+            return
+        if mtype == "groupchat":
+            self._error(stanza, address, "bad-request", "modify",
+                        "Group chat messages are not accepted here.")
+            return
+        body = stanzas.bodyOf(stanza)
+        who = sender.userhost()
+        if body is not None and len(body.encode("utf-8")) > self.max_bytes:
+            self._error(stanza, address, "not-acceptable", "modify",
+                        f"The message is too large ({len(body.encode('utf-8'))} bytes; "
+                        f"the limit is {self.max_bytes} bytes). Please send a shorter "
+                        f"one or a file.")
+            return
+        self._dispatch(stanza, address, who, body)
+
+    def _dispatch(self, stanza: domish.Element, address: Address, who: str,
+                  body: str | None) -> None:
+        core = self.core
+        received = stanzas.child(stanza, stanzas.NS_RECEIPTS, "received")
+        receipt = stanzas.child(stanza, stanzas.NS_RECEIPTS, "request") is not None
+        message_id = stanza.getAttribute("id")
+        chatstate = stanzas.chatstateOf(stanza)
+        text = body.strip() if body else ""
+        if address.kind == CONSOLE:
+            if text:
+                core.consoleSaid(who, text)
+            return
+        if address.kind == NODE:
+            node = address.node or ""
+            if received is not None and received.getAttribute("id"):
+                core.clientReceipt(node, who, received["id"])
+            if text:
+                core.clientSaid(node, who, text, lang=stanzas.langOf(stanza),
+                                message_id=message_id, receipt=receipt)
+            elif chatstate:
+                core.clientChatState(node, who, chatstate)
+            return
+        node, chat_id = address.node or "", address.chat_id or 0
+        if received is not None and received.getAttribute("id"):
+            core.operatorReceipt(chat_id, who, received["id"])
+        if text:
+            core.operatorSaid(node, chat_id, who, text, message_id=message_id,
+                              receipt=receipt)
+        elif chatstate:
+            core.operatorChatState(chat_id, who, chatstate)
+
+
+class PresenceHandler(XMPPHandler):
+    """Node subscriptions and probes (R-PRES-1), clients' and operators'
+    availability (R-PRES-2)."""
+
+    def __init__(self, core: "SupportCore", addresses: Addresses, store: "IStore",
+                 transport: "XmppTransport") -> None:
+        super().__init__()
+        self.core = core
+        self.addresses = addresses
+        self.store = store
+        self.transport = transport
+
+    def connectionInitialized(self) -> None:
+        self.xmlstream.addObserver("/presence", self.onPresence)
+
+    def onPresence(self, stanza: domish.Element) -> None:
+        stanza.handled = True
+        sender = parseJID(stanza.getAttribute("from"))
+        to = parseJID(stanza.getAttribute("to"))
+        if sender is None or to is None:
+            return
+        address = classify(to, self.addresses.domain)
+        ptype = stanza.getAttribute("type") or "available"
+        who = sender.userhost()
+        if self.core.isOperator(who) and ptype in ("available", "unavailable"):
+            self.core.operatorPresence(who, sender.resource or "", ptype == "available",
+                                       stanzas.showOf(stanza))
+        if address.kind == NODE and self.core.hasNode(address.node or ""):
+            self._toNode(address.node or "", who, ptype)
+        elif address.kind == CONSOLE:
+            self._toConsole(who, ptype)
+
+    def _toNode(self, node: str, who: str, ptype: str) -> None:
+        here = self.addresses.node(node)
+        handlers: dict[str, Callable[[], None]] = {
+            "subscribe": lambda: self._subscribed(node, who),
+            "unsubscribe": lambda: self._unsubscribed(node, who),
+            "probe": lambda: self._publish(node, who),
+            "available": lambda: self.core.clientPresence(node, who, True),
+            "unavailable": lambda: self.core.clientPresence(node, who, False),
+            "subscribed": lambda: None,
+            "unsubscribed": lambda: None,
+        }
+        action = handlers.get(ptype)
+        if action is None:
+            self.send(stanzas.presence(here, who, "error"))
+            return
+        action()
+
+    def _subscribed(self, node: str, who: str) -> None:
+        here = self.addresses.node(node)
+        self.transport.subscribers.setdefault(node, set()).add(who)
+        self.store.addSubscriber(node, who).addErrback(
+            lambda f: log.failure("Could not store a subscriber of {node}", f, node=node))
+        self.send(stanzas.presence(here, who, "subscribed"))
+        self.send(stanzas.presence(here, who, "subscribe"))  # returned (R-PRES-1)
+        self._publish(node, who)
+
+    def _unsubscribed(self, node: str, who: str) -> None:
+        self.transport.subscribers.get(node, set()).discard(who)
+        self.store.removeSubscriber(node, who).addErrback(
+            lambda f: log.failure("Could not remove a subscriber of {node}", f, node=node))
+        self.send(stanzas.presence(self.addresses.node(node), who, "unsubscribed"))
+
+    def _publish(self, node: str, who: str) -> None:
+        presence = self.core.nodePresenceOf(node)
+        self.transport.nodePresence(node, presence.show,
+                                    self.core.presenceStatus(node, presence),
+                                    presence.available, to=who)
+
+    def _toConsole(self, who: str, ptype: str) -> None:
+        console = self.addresses.console()
+        allowed = self.core.isOperator(who) or self.core.isAdmin(who)
+        if ptype == "subscribe":
+            self.send(stanzas.presence(console, who, "subscribed" if allowed else "unsubscribed"))
+        elif ptype == "probe" and allowed:
+            self.send(stanzas.presence(console, who))

@@ -1,0 +1,42 @@
+"""
+The handler set of the component stream, in one place for the service and the
+in-memory stream tests.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tx_xmpp.disco import DiscoHandler
+from tx_xmpp.generic import FallbackHandler, VersionHandler
+from tx_xmpp.ping import PingHandler
+
+from imsupport import __version__
+from imsupport.xmpp.addresses import Addresses
+from imsupport.xmpp.disco import DiscoProvider
+from imsupport.xmpp.handlers import MessageHandler, PresenceHandler
+
+if TYPE_CHECKING:
+    from imsupport.core.service import SupportCore
+    from imsupport.store.interfaces import IStore
+    from imsupport.xmpp.component import ComponentConnection
+    from imsupport.xmpp.transport import XmppTransport
+
+
+def attachHandlers(stream: "ComponentConnection", core: "SupportCore", addresses: Addresses,
+                   store: "IStore", transport: "XmppTransport", max_message_bytes: int) -> None:
+    """Give the stream its handlers and tell the core when the stream comes
+    and goes: on (re)connect, follow operators' presence again and republish
+    every node's presence; on loss, forget the stale presence."""
+
+    def connected() -> None:
+        for jid in sorted(core.operators):
+            transport.subscribeOperator(jid)
+        core.republishPresence()
+
+    stream.on_connected = connected
+    stream.on_lost = core.streamLost
+    for handler in (FallbackHandler(), VersionHandler("imsupport", __version__),
+                    PingHandler(), DiscoProvider(core, addresses.domain, "imsupport"),
+                    DiscoHandler(), MessageHandler(core, addresses, max_message_bytes),
+                    PresenceHandler(core, addresses, store, transport)):
+        handler.setHandlerParent(stream)

@@ -1,0 +1,107 @@
+"""Test doubles for the core's ports, recording what the core sends."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from twisted.internet.task import Clock
+
+from imsupport.config import ServiceConfig
+from imsupport.core.i18n import Translator
+from imsupport.core.model import Directory, Group, Node, Operator
+from imsupport.core.service import SupportCore
+from imsupport.store.memory import MemoryStore
+
+
+@dataclass
+class Sent:
+    kind: str  # client, operator, receipt, presence, subscribe
+    to: str
+    body: str | None = None
+    sender: str = ""  # "node", "node+N" or "" (console)
+    chatstate: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class RecordingTransport:
+    def __init__(self) -> None:
+        self.sent: list[Sent] = []
+
+    def toClient(self, node, client, body, chatstate=None, lang=None, receipt_id=None):
+        self.sent.append(Sent("client", client, body, node, chatstate,
+                              {"lang": lang, "receipt_id": receipt_id}))
+
+    def toOperator(self, operator, body, node=None, chat_id=None, chatstate=None,
+                   receipt_id=None):
+        sender = f"{node}+{chat_id}" if node and chat_id else ""
+        self.sent.append(Sent("operator", operator, body, sender, chatstate,
+                              {"receipt_id": receipt_id}))
+
+    def receipt(self, node, chat_id, to, message_id):
+        sender = f"{node}+{chat_id}" if chat_id else node
+        self.sent.append(Sent("receipt", to, None, sender, extra={"id": message_id}))
+
+    def nodePresence(self, node, show, status, available, to=None):
+        self.sent.append(Sent("presence", to or "*", status, node,
+                              extra={"show": show, "available": available}))
+
+    def subscribeOperator(self, operator):
+        self.sent.append(Sent("subscribe", operator))
+
+    # -- reading it back ---------------------------------------------------------
+
+    def to(self, who: str, kind: str | None = None) -> list[Sent]:
+        return [s for s in self.sent if s.to == who and (kind is None or s.kind == kind)]
+
+    def bodies(self, who: str) -> list[str]:
+        return [s.body for s in self.to(who) if s.body is not None and s.kind != "presence"]
+
+    def last(self, who: str) -> Sent:
+        found = [s for s in self.to(who) if s.body is not None and s.kind != "presence"]
+        assert found, f"nothing was sent to {who}; sent: {self.sent}"
+        return found[-1]
+
+    def presences(self, node: str) -> list[Sent]:
+        return [s for s in self.sent if s.kind == "presence" and s.sender == node]
+
+    def clear(self) -> None:
+        self.sent.clear()
+
+
+IVAN = "ivan@shop.test"
+OLGA = "olga@shop.test"
+GURU = "guru@shop.test"
+PETR = "petr@shop.test"
+ALICE = "alice@example.net"
+BOB = "bob@example.net"
+
+
+def directory(ring: str = "sequential", **node_kw) -> Directory:
+    operators = (
+        Operator(IVAN, "Ivan", ("en", "ru")),
+        Operator(PETR, "Petr", ("ru",)),
+        Operator(OLGA, "Olga", ("en",)),
+        Operator(GURU, "Guru", ("en", "de")),
+    )
+    node = Node("sales", "Sales questions", ("en", "ru"), invite_timeout=60, ring=ring,
+                groups=(Group("first", (IVAN, OLGA), wave=1),
+                        Group("second", (GURU,), wave=2),
+                        Group("experts", (GURU,), auto=False)), **node_kw)
+    return Directory(nodes=(node,), operators=operators)
+
+
+def makeCore(store=None, **node_kw):
+    clock = Clock()
+    clock.advance(1_800_000_000)
+    transport = RecordingTransport()
+    store = store or MemoryStore()
+    core = SupportCore(clock=clock, store=store, transport=transport,
+                       directory=directory(**node_kw),
+                       service=ServiceConfig(domain="support.shop.test",
+                                             admins=("boss@shop.test",)),
+                       translator=Translator(default="en"))
+    return core, clock, transport, store
+
+
+def online(core, *jids, show=None):
+    for jid in jids:
+        core.operatorPresence(jid, "laptop", True, show)

@@ -1,0 +1,314 @@
+"""The core chat path with task.Clock, a memory store and a recording transport."""
+from __future__ import annotations
+
+from twisted.internet.defer import fail
+
+from imsupport.core.model import ABANDONED, ACTIVE, CLOSED, COMMAND, MESSAGE, NOTICE, QUEUED
+from imsupport.store.interfaces import StoreError
+
+from tests.unit.fakes import ALICE, BOB, GURU, IVAN, OLGA, makeCore, online
+
+
+def events(store, chat_id):
+    result = []
+    store.chatEvents(chat_id).addCallback(result.extend)
+    return result
+
+
+def record(store, chat_id):
+    result = []
+    store.getChat(chat_id).addCallback(result.append)
+    return result[0]
+
+
+def test_whole_path_queue_invite_accept_relay_close():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "Hello, where is my order?", message_id="m1")
+    greeting = t.to(ALICE)[0]
+    assert greeting.sender == "sales"
+    assert "number 1 in the queue for Sales questions" in greeting.body
+    invitation = t.last(IVAN)
+    assert invitation.sender == "sales+1"
+    for part in ("New chat #1 in sales", ALICE, "Languages: en, ru", "Waiting: 0:00",
+                 "Hello, where is my order?"):
+        assert part in invitation.body
+
+    clock.advance(5)
+    core.operatorSaid("sales", 1, IVAN, "Hi Alice, let me check.")
+    assert "Ivan joined the chat." in t.bodies(ALICE)
+    assert t.bodies(ALICE)[-1] == "Hi Alice, let me check."
+    assert IVAN not in " ".join(t.bodies(ALICE)), "clients never see operator JIDs"
+    assert record(store, 1).state == ACTIVE
+
+    core.clientSaid("sales", ALICE, "Thanks!")
+    assert t.last(IVAN).body == "Thanks!" and t.last(IVAN).sender == "sales+1"
+    core.operatorSaid("sales", 1, IVAN, "!close")
+    assert "Ivan closed the chat" in t.last(ALICE).body
+    assert "Chat #1 is closed (closed by Ivan)" in t.last(IVAN).body
+    assert "!close" not in t.bodies(ALICE), "commands never reach the client"
+
+    stored = events(store, 1)
+    assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
+    kinds = [(e.kind, e.author, e.text) for e in stored]
+    assert ("message", "client", "Hello, where is my order?") in kinds
+    assert ("message", IVAN, "Hi Alice, let me check.") in kinds
+    assert ("command", IVAN, "!close") in kinds
+    assert ("state", IVAN, "closed") in kinds
+    assert stored[1].data == {"id": "m1"}
+    final = record(store, 1)
+    assert final.state == CLOSED and final.close_reason == "operator"
+    assert final.operators == (IVAN,)
+    assert final.first_line == "Hello, where is my order?"
+
+
+def test_every_sent_notice_is_stored_first():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    core.operatorSaid("sales", 1, IVAN, "!accept")
+    notices = [e.text for e in events(store, 1) if e.kind == NOTICE]
+    for sent in t.sent:
+        if sent.kind in ("client", "operator") and sent.body:
+            assert sent.body in notices or sent.body == "hi"
+
+
+def test_accept_command_is_not_relayed():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    core.operatorSaid("sales", 1, IVAN, "!accept")
+    assert t.bodies(ALICE)[-1] == "Ivan joined the chat."
+    assert [e.kind for e in events(store, 1) if e.text == "!accept"] == [COMMAND]
+
+
+def test_invitation_timeout_goes_to_next_operator():
+    core, clock, t, store = makeCore()
+    online(core, IVAN, OLGA)
+    core.clock.advance(1)
+    core.operatorPresence(OLGA, "phone", True)  # both free; Ivan idle longest
+    core.clientSaid("sales", ALICE, "hi")
+    assert "New chat #1" in t.last(IVAN).body
+    assert not t.bodies(OLGA)
+    clock.advance(59)
+    assert not t.bodies(OLGA)
+    clock.advance(1)
+    assert "expired" in t.last(IVAN).body
+    assert "New chat #1" in t.last(OLGA).body
+    core.operatorSaid("sales", 1, IVAN, "too late?")
+    assert "You are not in chat #1" in t.last(IVAN).body
+
+
+def test_decline_passes_and_next_wave_when_first_wave_exhausted():
+    core, clock, t, store = makeCore()
+    online(core, IVAN, GURU)
+    core.clientSaid("sales", ALICE, "hi")
+    assert not t.bodies(GURU), "wave 2 waits while wave 1 has an eligible operator"
+    core.operatorSaid("sales", 1, IVAN, "!decline")
+    assert "You declined chat #1." in t.last(IVAN).body
+    assert "New chat #1" in t.last(GURU).body
+
+
+def test_waits_until_an_operator_comes_online():
+    core, clock, t, store = makeCore()
+    core.clientSaid("sales", ALICE, "anyone?")
+    assert core.queues["sales"] == [1]
+    clock.advance(300)
+    online(core, OLGA)
+    invitation = t.last(OLGA).body
+    assert "Waiting: 5:00" in invitation
+
+
+def test_afk_operator_and_language_mismatch_are_not_offered():
+    core, clock, t, store = makeCore()
+    online(core, IVAN, show="away")
+    online(core, OLGA)
+    core.clientSaid("sales", ALICE, "privet", lang="ru")
+    assert not t.bodies(IVAN)
+    # Olga speaks only English: the node's languages (en, ru) follow ru.
+    assert "New chat #1" in t.last(OLGA).body
+
+
+def test_only_shared_language_operators():
+    core, clock, t, store = makeCore()
+    online(core, OLGA)
+    core.setDirectory(core.directory)  # unchanged directory keeps live state
+    core.clientSaid("sales", ALICE, "Hallo", lang="de")
+    # de + node languages (en, ru): Olga shares en.
+    assert t.bodies(OLGA)
+    core2, _, t2, _ = makeCore()
+    online(core2, OLGA)
+    chat = core2._startChat("sales", BOB, None)
+    chat.record.languages = ("de",)
+    core2.clientSaid("sales", BOB, "Hallo")
+    assert not t2.bodies(OLGA)
+
+
+def test_max_chats_busy_operator_not_offered_second_chat():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "one")
+    core.operatorSaid("sales", 1, IVAN, "ok")
+    core.clientSaid("sales", BOB, "two")
+    assert not any("New chat #2" in b for b in t.bodies(IVAN))
+    assert "number 1 in the queue" in t.bodies(BOB)[0]
+    core.operatorSaid("sales", 1, IVAN, "!close")
+    assert "New chat #2" in t.last(IVAN).body
+
+
+def test_queue_positions_move():
+    core, clock, t, store = makeCore()
+    core.clientSaid("sales", ALICE, "first")
+    core.clientSaid("sales", BOB, "second")
+    assert "number 2 in the queue" in t.bodies(BOB)[0]
+    core.clientSaid("sales", ALICE, "!end")
+    assert "You left the queue" in t.last(ALICE).body
+    assert "You are now number 1 in the queue." == t.last(BOB).body
+    assert record(store, 1).state == ABANDONED
+    assert core.metrics.chats_abandoned == 1
+
+
+def test_client_writes_while_invited_operator_sees_it():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    core.clientSaid("sales", ALICE, "are you there?")
+    assert t.last(IVAN).body == "Client: are you there?"
+
+
+def test_idle_timeout_closes_and_next_message_starts_new_chat():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    core.operatorSaid("sales", 1, IVAN, "hello")
+    clock.advance(1799)
+    assert core.openChat(1) is not None
+    clock.advance(1)
+    assert core.openChat(1) is None
+    assert "30 minutes without messages" in t.last(ALICE).body
+    assert record(store, 1).close_reason == "idle"
+    core.clientSaid("sales", ALICE, "hi again")
+    assert core.clientChats[("sales", ALICE)] == 2
+
+
+def test_client_offline_grace_then_close():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    core.operatorSaid("sales", 1, IVAN, "hello")
+    core.clientPresence("sales", ALICE, False)
+    clock.advance(300)
+    core.clientPresence("sales", ALICE, True)  # back within grace
+    clock.advance(600)
+    assert core.openChat(1) is not None
+    core.clientPresence("sales", ALICE, False)
+    clock.advance(600)
+    assert core.openChat(1) is None
+    assert record(store, 1).close_reason == "client_gone"
+    assert "the client went offline" in t.last(IVAN).body
+
+
+def test_client_end_closes_active_chat():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    core.operatorSaid("sales", 1, IVAN, "hello")
+    core.clientSaid("sales", ALICE, "!end")
+    assert "The chat is closed" in t.last(ALICE).body
+    assert "closed by the client" in t.last(IVAN).body
+    assert record(store, 1).state == CLOSED
+
+
+def test_client_cannot_use_operator_commands():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    core.operatorSaid("sales", 1, IVAN, "hello")
+    core.clientSaid("sales", ALICE, "!close")
+    assert core.openChat(1) is not None
+    assert t.last(IVAN).body == "!close", "relayed as plain text, no power"
+    core.operatorSaid("sales", 1, OLGA, "I take over")
+    assert "You are not in chat #1" in t.last(OLGA).body
+    assert "I take over" not in t.bodies(ALICE)
+
+
+def test_unknown_operator_command_and_help():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    core.operatorSaid("sales", 1, IVAN, "hello")
+    core.operatorSaid("sales", 1, IVAN, "!frobnicate")
+    assert "Unknown command !frobnicate" in t.last(IVAN).body
+    core.operatorSaid("sales", 1, IVAN, "!help")
+    assert "!close" in t.last(IVAN).body
+    assert len(t.bodies(ALICE)) == 3  # greeting, joined, hello
+
+
+def test_closed_chat_address_answers():
+    core, clock, t, store = makeCore()
+    core.operatorSaid("sales", 42, IVAN, "hello?")
+    last = t.last(IVAN)
+    assert "There is no open chat #42." == last.body and last.sender == "sales+42"
+
+
+def test_chat_states_relay_both_ways_only_when_active():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    core.clientChatState("sales", ALICE, "composing")
+    assert not [s for s in t.to(IVAN) if s.chatstate == "composing"]
+    core.operatorSaid("sales", 1, IVAN, "hello")
+    core.clientChatState("sales", ALICE, "composing")
+    assert [s for s in t.to(IVAN) if s.chatstate == "composing" and s.body is None]
+    core.operatorChatState(1, IVAN, "paused")
+    assert [s for s in t.to(ALICE) if s.chatstate == "paused" and s.body is None]
+
+
+def test_receipts_are_mapped_both_ways():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    core.operatorSaid("sales", 1, IVAN, "hello")
+    core.clientSaid("sales", ALICE, "question", message_id="c-7", receipt=True)
+    relayed = t.last(IVAN).extra["receipt_id"]
+    assert relayed
+    core.operatorReceipt(1, IVAN, relayed)
+    receipt = t.to(ALICE, "receipt")[-1]
+    assert receipt.extra["id"] == "c-7" and receipt.sender == "sales"
+    core.operatorSaid("sales", 1, IVAN, "answer", message_id="o-3", receipt=True)
+    relayed = t.last(ALICE).extra["receipt_id"]
+    core.clientReceipt("sales", ALICE, relayed)
+    receipt = t.to(IVAN, "receipt")[-1]
+    assert receipt.extra["id"] == "o-3" and receipt.sender == "sales+1"
+
+
+def test_store_failure_relays_nothing_and_tells_the_sender():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    core.operatorSaid("sales", 1, IVAN, "hello")
+    store.appendEvents = lambda events: fail(StoreError("disk full"))
+    core.clientSaid("sales", ALICE, "lost?")
+    assert "lost?" not in t.bodies(IVAN)
+    assert core.metrics.writeErrors >= 1
+
+
+def test_chat_ids_continue_after_restart():
+    core, clock, t, store = makeCore()
+    core._last_chat_id = 41
+    core.clientSaid("sales", ALICE, "hi")
+    assert core.clientChats[("sales", ALICE)] == 42
+    assert record(store, 42).state == QUEUED
+
+
+def test_message_events_keep_order_under_many_messages():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    core.operatorSaid("sales", 1, IVAN, "hello")
+    for i in range(50):
+        core.clientSaid("sales", ALICE, f"c{i}")
+        core.operatorSaid("sales", 1, IVAN, f"o{i}")
+    texts = [e.text for e in events(store, 1) if e.kind == MESSAGE]
+    assert texts[-4:] == ["c48", "o48", "c49", "o49"]
+    assert t.bodies(IVAN)[-1] == "c49" and t.bodies(ALICE)[-1] == "o49"

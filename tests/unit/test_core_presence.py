@@ -1,0 +1,101 @@
+"""Node presence (R-PRES-1), operator presence folding (R-PRES-2), console."""
+from __future__ import annotations
+
+from imsupport.core.model import Group, Node, Operator
+from imsupport.core.nodestate import nodePresence
+from imsupport.core.operators import OperatorState
+
+from tests.unit.fakes import ALICE, IVAN, OLGA, PETR, makeCore, online
+
+
+def shows(t, node="sales"):
+    return [(p.extra["show"], p.extra["available"]) for p in t.presences(node)]
+
+
+def test_node_presence_follows_operators():
+    core, clock, t, store = makeCore()
+    core.refreshPresence()
+    assert shows(t)[-1] == ("xa", True)
+    assert "No operators online. Queue: 0." == t.presences("sales")[-1].body
+    online(core, IVAN, show="away")
+    assert shows(t)[-1] == ("away", True)
+    online(core, OLGA)
+    assert shows(t)[-1] == (None, True)
+    core.operatorPresence(OLGA, "laptop", False)
+    assert shows(t)[-1] == ("away", True)
+    core.operatorPresence(IVAN, "laptop", True, None)  # back from AFK
+    core.clientSaid("sales", ALICE, "hi")
+    core.operatorSaid("sales", 1, IVAN, "hello")
+    assert shows(t)[-1] == ("dnd", True)
+    assert "All operators are busy" in t.presences("sales")[-1].body
+
+
+def test_presence_only_sent_on_change():
+    core, clock, t, store = makeCore()
+    core.refreshPresence()
+    count = len(t.presences("sales"))
+    core.refreshPresence()
+    assert len(t.presences("sales")) == count
+    core.republishPresence()
+    assert len(t.presences("sales")) == count + 1
+
+
+def test_status_counts_the_queue():
+    core, clock, t, store = makeCore()
+    core.refreshPresence()
+    core.clientSaid("sales", ALICE, "hi")
+    assert t.presences("sales")[-1].body == "No operators online. Queue: 1."
+
+
+def test_switched_off_node_is_unavailable():
+    node = Node("x", groups=(Group("g", ("a@b",)),))
+    p = nodePresence(node, {}, 0, switched_on=False)
+    assert (p.available, p.status_key) == (False, "presence_closed")
+
+
+def test_several_resources_fold_into_one_state():
+    state = OperatorState(Operator("a@b", "A"))
+    assert state.setPresence("phone", True, "away", 10)
+    assert state.afk
+    assert state.setPresence("laptop", True, None, 20)
+    assert not state.afk and state.idle_since == 20
+    assert not state.setPresence("phone", False, None, 30)
+    assert state.setPresence("laptop", False, None, 40)
+    assert not state.online
+
+
+def test_unknown_presence_sender_is_ignored():
+    core, clock, t, store = makeCore()
+    core.operatorPresence("stranger@x", "r", True)
+    assert "stranger@x" not in core.operators
+
+
+def test_console_help_status_and_refusal():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    core.consoleSaid(IVAN, "!status")
+    status = t.last(IVAN)
+    assert status.sender == "" and "Your state: free" in status.body
+    assert "sales: 1" in status.body
+    core.consoleSaid(IVAN, "hello")
+    assert "!status" in t.last(IVAN).body
+    core.consoleSaid(IVAN, "!nope")
+    assert "Unknown command !nope" in t.last(IVAN).body
+    core.consoleSaid(ALICE, "!status")
+    assert "operators and admins only" in t.last(ALICE).body
+    core.consoleSaid("boss@shop.test", "!help")
+    assert t.last("boss@shop.test").body
+
+
+def test_russian_operator_gets_russian_texts():
+    core, clock, t, store = makeCore()
+    core.consoleSaid(PETR, "!status")
+    assert "Ваше состояние: не в сети" in t.last(PETR).body
+
+
+def test_russian_client_gets_russian_greeting():
+    core, clock, t, store = makeCore()
+    core.clientSaid("sales", ALICE, "Здравствуйте", lang="ru")
+    assert t.to(ALICE)[0].body.startswith("Здравствуйте! Вы 1-й в очереди")
+    assert t.to(ALICE)[0].extra["lang"] == "ru"

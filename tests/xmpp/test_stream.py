@@ -1,0 +1,188 @@
+"""The XMPP adapter over an in-memory component stream."""
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.fakes import ALICE, IVAN
+from tests.xmpp.stream import DOMAIN, InMemoryComponent
+
+NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+
+
+@pytest.fixture
+def comp():
+    c = InMemoryComponent(max_message_bytes=1000)
+    assert c.handshake() == c.expectedDigest()
+    assert c.connection.connected
+    c.pump()
+    return c
+
+
+def body(stanza):
+    for child in stanza.elements():
+        if child.name == "body":
+            return str(child)
+    return None
+
+
+def condition(stanza):
+    error = next(c for c in stanza.elements() if c.name == "error")
+    return [c.name for c in error.elements() if c.uri == NS_STANZAS and c.name != "text"][0], \
+        next(str(c) for c in error.elements() if c.name == "text")
+
+
+def msg(frm, to, text=None, extra="", mid="x1", lang=None):
+    lang_attr = f" xml:lang='{lang}'" if lang else ""
+    b = f"<body>{text}</body>" if text is not None else ""
+    return (f"<message from='{frm}/res' to='{to}' type='chat' id='{mid}'{lang_attr}>"
+            f"{b}{extra}</message>")
+
+
+def presence(frm, to, ptype=None, show=None):
+    t = f" type='{ptype}'" if ptype else ""
+    s = f"<show>{show}</show>" if show else ""
+    return f"<presence from='{frm}' to='{to}'{t}>{s}</presence>"
+
+
+def test_chat_through_the_stream(comp):
+    comp.exchange(presence(IVAN + "/laptop", DOMAIN))
+    out = comp.exchange(msg(ALICE, f"sales@{DOMAIN}", "Hello", lang="en"))
+    greeting = [s for s in out if s["to"] == ALICE][0]
+    assert greeting["from"] == f"sales@{DOMAIN}" and "queue" in body(greeting)
+    invitation = [s for s in out if s.getAttribute("to") == IVAN and body(s)][0]
+    assert invitation["from"] == f"sales+1@{DOMAIN}"
+    out = comp.exchange(msg(IVAN, f"sales+1@{DOMAIN}", "Hi there"))
+    to_alice = [body(s) for s in out if s["to"] == ALICE and body(s)]
+    assert to_alice == ["Ivan joined the chat.", "Hi there"]
+    assert all(s["from"] == f"sales@{DOMAIN}" for s in out if s["to"] == ALICE)
+    composing = "<composing xmlns='http://jabber.org/protocol/chatstates'/>"
+    out = comp.exchange(msg(ALICE, f"sales@{DOMAIN}", extra=composing))
+    assert out and out[0]["to"] == IVAN and body(out[0]) is None
+    assert out[0]["from"] == f"sales+1@{DOMAIN}"
+
+
+def test_unknown_node_gets_item_not_found(comp):
+    out = comp.exchange(msg(ALICE, f"nosuch@{DOMAIN}", "hi", mid="q1"))
+    assert len(out) == 1 and out[0]["type"] == "error" and out[0]["id"] == "q1"
+    assert condition(out[0])[0] == "item-not-found"
+    assert out[0]["from"] == DOMAIN, "unknown addresses are never echoed as a from"
+    assert not comp.core.chats
+
+
+def test_weird_local_part_is_not_echoed(comp):
+    out = comp.exchange(msg(ALICE, f"evil%20name@{DOMAIN}", "hi"))
+    assert out[0]["from"] == DOMAIN
+
+
+def test_oversized_message_is_refused(comp):
+    out = comp.exchange(msg(ALICE, f"sales@{DOMAIN}", "x" * 1001))
+    assert out[0]["type"] == "error" and out[0]["from"] == f"sales@{DOMAIN}"
+    cond, text = condition(out[0])
+    assert cond == "not-acceptable" and "1001 bytes" in text and "1000" in text
+    assert not comp.core.chats
+
+
+def test_empty_body_starts_nothing(comp):
+    assert comp.exchange(msg(ALICE, f"sales@{DOMAIN}", "")) == []
+    assert comp.exchange(msg(ALICE, f"sales@{DOMAIN}", "   \n ")) == []
+    assert not comp.core.chats
+
+
+def test_groupchat_and_errors_are_handled(comp):
+    out = comp.exchange(f"<message from='{ALICE}' to='sales@{DOMAIN}' type='groupchat'>"
+                        f"<body>hi</body></message>")
+    assert condition(out[0])[0] == "bad-request"
+    assert comp.exchange(f"<message from='{ALICE}' to='sales@{DOMAIN}' type='error'/>") == []
+
+
+def test_subscription_is_accepted_and_returned(comp):
+    out = comp.exchange(presence(ALICE, f"sales@{DOMAIN}", "subscribe"))
+    types = [(s.getAttribute("type"), s["from"]) for s in out]
+    assert ("subscribed", f"sales@{DOMAIN}") in types
+    assert ("subscribe", f"sales@{DOMAIN}") in types
+    current = [s for s in out if s.getAttribute("type") is None][0]
+    assert [str(c) for c in current.elements() if c.name == "show"] == ["xa"]
+    assert ALICE in comp.transport.subscribers["sales"]
+    stored = []
+    comp.store.subscribers().addCallback(stored.append)
+    assert ALICE in stored[0]["sales"]
+    # the node's presence follows the operators and reaches the subscriber
+    out = comp.exchange(presence(IVAN + "/laptop", DOMAIN))
+    update = [s for s in out if s["to"] == ALICE]
+    assert update and not [c for c in update[0].elements() if c.name == "show"]
+
+
+def test_probe_is_answered(comp):
+    out = comp.exchange(presence(ALICE, f"sales@{DOMAIN}", "probe"))
+    assert out[0]["from"] == f"sales@{DOMAIN}" and out[0]["to"] == ALICE
+
+
+def test_operator_presence_followed(comp):
+    comp.exchange(presence(IVAN + "/laptop", DOMAIN, show="dnd"))
+    assert comp.core.operators[IVAN].afk
+    comp.exchange(presence(IVAN + "/laptop", DOMAIN, "unavailable"))
+    assert not comp.core.operators[IVAN].online
+
+
+def test_operators_are_subscribed_on_connect(comp):
+    comp.transport.subscribeOperator(IVAN)
+    out = comp.pump()
+    assert [(s["type"], s["from"]) for s in out] == [("subscribe", DOMAIN), ("probe", DOMAIN)]
+
+
+def test_disco_info_items_version_ping(comp):
+    out = comp.exchange(f"<iq type='get' id='d1' from='{ALICE}/r' to='{DOMAIN}'>"
+                        f"<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+    xml = out[0].toXml()
+    assert out[0]["type"] == "result" and "category='component'" in xml
+    assert "urn:xmpp:ping" in xml and "jabber:iq:version" in xml
+    out = comp.exchange(f"<iq type='get' id='d2' from='{ALICE}/r' to='{DOMAIN}'>"
+                        f"<query xmlns='http://jabber.org/protocol/disco#items'/></iq>")
+    assert f"sales@{DOMAIN}" in out[0].toXml()
+    out = comp.exchange(f"<iq type='get' id='d3' from='{ALICE}/r' to='sales@{DOMAIN}'>"
+                        f"<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+    assert "Sales questions" in out[0].toXml() and "type='bot'" in out[0].toXml()
+    out = comp.exchange(f"<iq type='get' id='d4' from='{ALICE}/r' to='nope@{DOMAIN}'>"
+                        f"<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+    assert out[0]["type"] == "error"
+    out = comp.exchange(f"<iq type='get' id='v1' from='{ALICE}/r' to='{DOMAIN}'>"
+                        f"<query xmlns='jabber:iq:version'/></iq>")
+    assert "imsupport" in out[0].toXml()
+    out = comp.exchange(f"<iq type='get' id='p1' from='{ALICE}/r' to='{DOMAIN}'>"
+                        f"<ping xmlns='urn:xmpp:ping'/></iq>")
+    assert out[0]["type"] == "result" and out[0]["id"] == "p1"
+    out = comp.exchange(f"<iq type='get' id='u1' from='{ALICE}/r' to='{DOMAIN}'>"
+                        f"<query xmlns='urn:example:unknown'/></iq>")
+    assert out[0]["type"] == "error"
+
+
+def test_restricted_xml_closes_the_stream(comp):
+    comp.receive("<!-- a comment -->")
+    assert comp.wire.disconnecting
+    assert b"restricted-xml" in comp.wire.value()
+
+
+def test_console_from_stream(comp):
+    comp.exchange(presence(IVAN + "/laptop", DOMAIN))
+    out = comp.exchange(msg(IVAN, DOMAIN, "!status"))
+    assert out[0]["from"] == DOMAIN and "Your state: free" in body(out[0])
+
+
+def test_receipt_request_forwarded(comp):
+    comp.exchange(presence(IVAN + "/laptop", DOMAIN))
+    comp.exchange(msg(ALICE, f"sales@{DOMAIN}", "Hello"))
+    comp.exchange(msg(IVAN, f"sales+1@{DOMAIN}", "Hi"))
+    out = comp.exchange(msg(ALICE, f"sales@{DOMAIN}", "q", mid="a-1",
+                            extra="<request xmlns='urn:xmpp:receipts'/>"))
+    relayed = out[0]
+    assert [c.name for c in relayed.elements() if c.uri == "urn:xmpp:receipts"] == ["request"]
+    out = comp.exchange(f"<message from='{IVAN}/r' to='sales+1@{DOMAIN}' id='z'>"
+                        f"<received xmlns='urn:xmpp:receipts' id='{relayed['id']}'/></message>")
+    assert out[0]["to"] == ALICE and "a-1" in out[0].toXml()
+
+
+def test_lost_stream_clears_operator_presence(comp):
+    comp.exchange(presence(IVAN + "/laptop", DOMAIN))
+    comp.xs.connectionLost(None)
+    assert not comp.connection.connected
+    assert not comp.core.operators[IVAN].online
