@@ -403,11 +403,12 @@ def _storageUrl(base: str) -> Callable[[Any], str]:
         url = _text(v)
         if not url.startswith(STORAGE_SCHEMES):
             raise _want("a URL starting with " + ", ".join(STORAGE_SCHEMES), v)
-        if not url.startswith("sqlite:") or url.startswith("sqlite:///"):
+        if not url.startswith("sqlite:"):
             return url
         rest = url[len("sqlite:"):]
-        if not rest or rest.startswith("//"):
-            raise _want('"sqlite:///absolute/path" or "sqlite:relative/path"', v)
+        rest = rest[2:] if rest.startswith("///") else rest
+        if not rest or rest.startswith("//") or rest.endswith("/"):
+            raise _want('"sqlite:///absolute/path/file" or "sqlite:relative/path/file"', v)
         return "sqlite://" + os.path.normpath(os.path.join(base, rest))
     return check
 

@@ -6,6 +6,7 @@ order of candidates comes from the pure ``routing.route``.
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorTime
@@ -163,15 +164,13 @@ class Dispatcher:
         self.operators[operator].invitations.discard(chat.id)
         self._withdrawInvitations(chat, taken_by=operator)
         self.activate(chat, operator)  # type: ignore[attr-defined]
-        name = self.displayName(operator)
         events = [self.journal.event(chat, MESSAGE if relay else COMMAND, operator, text),
                   self.journal.event(chat, STATE, operator, "active")]
         log.info("Chat {chat} accepted by {operator}", chat=chat.id, operator=operator)
-        self._notifyOperator(chat, operator, "accepted", client=chat.client)
-        self._notifyClient(chat, "operator_joined", name=name)
         d = self.journal.write(chat, events, save=True)
-        if relay:
-            d.addCallback(lambda _: self._relayAcceptText(chat, text))
+        self._notifyOperator(chat, operator, "accepted", client=chat.client)
+        self._notifyClient(chat, "operator_joined", then=lambda: self._relayAcceptText(
+            chat, text) if relay else None, name=self.displayName(operator))
         self.refreshPresence()
         return d
 
@@ -227,12 +226,19 @@ class Dispatcher:
 
     # -- system notices (stored, then sent) -----------------------------------------
 
-    def _notifyClient(self, in_chat: Chat, key: str, **fields: object) -> None:
+    def _notifyClient(self, in_chat: Chat, key: str, then: Callable[[], None] | None = None,
+                      **fields: object) -> None:
         languages = in_chat.record.languages
         text = self.translator.text(key, languages, **fields)
         event = self.journal.event(in_chat, NOTICE, "system", text, to="client", key=key)
-        self.journal.write(in_chat, [event], then=lambda: self.transport.toClient(
-            in_chat.node, in_chat.client, text, lang=self.translator.language(languages)))
+
+        def send() -> None:
+            self.transport.toClient(in_chat.node, in_chat.client, text,
+                                    lang=self.translator.language(languages))
+            if then is not None:
+                then()
+
+        self.journal.write(in_chat, [event], then=send)
 
     def _notifyOperator(self, in_chat: Chat, operator: str, key: str,
                         **fields: object) -> None:

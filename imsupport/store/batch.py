@@ -89,17 +89,17 @@ class GroupCommit(Generic[W]):
 
     async def _commitBatch(self, batch: list[tuple[W | _Barrier, Deferred]]) -> None:
         writes = [w for w, _ in batch if not isinstance(w, _Barrier)]
-        if writes:
-            try:
+        try:
+            if writes:
                 await self._commit(writes)
-            except Exception as e:
-                if len(writes) == 1:
-                    self._fire(batch, Failure(e))
-                    return
+        except Exception as e:
+            if len(writes) == 1:
+                self._fire(batch, Failure(e))
+            else:
                 log.warn("A batch of {count} chat writes failed ({error}); "
                          "writing them one by one", count=len(writes), error=e)
                 await self._commitOneByOne(batch)
-                return
+            return
         self._fire(batch, None)
 
     async def _commitOneByOne(self, batch: list[tuple[W | _Barrier, Deferred]]) -> None:

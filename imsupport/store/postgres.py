@@ -86,6 +86,17 @@ async def _txnRun(cursor: Any, program: sql.Program[Any]) -> Any:
         result = await _txnExecute(cursor, statement)
 
 
+def _cause(reason: Failure) -> Failure:
+    """txpostgres reports a transaction whose rollback failed too (the
+    session is gone) as RollbackFailed; what the admin needs is the error
+    that started it."""
+    if reason.check(txpostgres.RollbackFailed):
+        return reason.value.originalFailure  # type: ignore[union-attr, no-any-return]
+    if reason.check(reconnection.ConnectionDead):
+        return Failure(StoreError("no connection to PostgreSQL; reconnecting"))
+    return reason
+
+
 def _createSchema(name: str) -> sql.Program[None]:
     yield sql.Script(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
 
@@ -140,7 +151,7 @@ class PostgresStore(RelationalStore):
             program.close()
             return fail(StoreError(f"the store at {self._where} is not connected"))
         return self._connection.runInteraction(
-            lambda cursor: Deferred.fromCoroutine(_txnRun(cursor, program)))
+            lambda cursor: Deferred.fromCoroutine(_txnRun(cursor, program))).addErrback(_cause)
 
     def _disconnect(self) -> None:
         self._closing = True
@@ -156,8 +167,9 @@ class PostgresStore(RelationalStore):
     def _isDeath(self, reason: Failure) -> bool:
         dead = bool(reconnection.defaultDeathChecker(reason))
         if dead and not self._closing:
+            message = _cause(reason).getErrorMessage().strip().splitlines()
             log.warn("Lost the PostgreSQL connection to {where} ({error}); reconnecting",
-                     where=self._where, error=reason.getErrorMessage().strip())
+                     where=self._where, error=message[0] if message else "")
         return dead and not self._closing
 
     def _backoff(self) -> Iterator[float]:

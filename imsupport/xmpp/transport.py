@@ -57,6 +57,11 @@ class XmppTransport:
                                         show=show if available else None, status=status))
 
     def subscribeOperator(self, operator: str) -> None:
+        # Probe first: a probe that reaches the server while our subscription
+        # request is still pending makes it answer "unsubscribed" on the
+        # operator's behalf, which cancels the pending request (seen with
+        # Prosody 0.12). When already subscribed the probe answers the
+        # operator's presence and the repeated subscribe is acknowledged.
         console = self.addresses.console()
-        self._send(stanzas.presence(console, operator, "subscribe"))
         self._send(stanzas.presence(console, operator, "probe"))
+        self._send(stanzas.presence(console, operator, "subscribe"))

@@ -25,6 +25,9 @@ __all__ = ["ImsupportProcess", "ServiceError", "make_config", "toml_value", "fre
            "sqlite_url"]
 
 
+_TWISTD = "import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twistd'; sys.exit(run())"
+
+
 class ServiceError(RuntimeError):
     """imsupport did not start or stop as expected; the message ends with its log."""
 
@@ -116,7 +119,9 @@ class ImsupportProcess:
 
     @property
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "twisted", "--nodaemon", "--pidfile=",
+        # `python -m twisted` is `twist`, which has no --nodaemon/--pidfile; this
+        # is exactly what the `twistd` console script runs.
+        return [sys.executable, "-c", _TWISTD, "--nodaemon", "--pidfile=",
                 f"--logfile={self.log_file}", "imsupport", "--config", str(self.config_file)]
 
     # -- lifecycle --
@@ -132,7 +137,11 @@ class ImsupportProcess:
                                             stdin=subprocess.DEVNULL, stdout=out,
                                             stderr=subprocess.STDOUT)
         if wait:
-            self.wait_ready()
+            try:
+                self.wait_ready()
+            except BaseException:
+                self.kill()  # never leave a half-started service behind a failed test
+                raise
         return self
 
     def wait_ready(self, timeout: float | None = None) -> dict[str, Any]:
@@ -204,7 +213,9 @@ class ImsupportProcess:
         return "\n".join(parts)
 
     def log_tail(self, lines: int = 60) -> str:
-        text = self.log_text().splitlines()[-lines:]
+        """The end of the log without our own /healthz polling noise."""
+        text = [line for line in self.log_text().splitlines()
+                if "GET /healthz" not in line][-lines:]
         return f"\n--- imsupport log ({self.workdir}, last {len(text)} lines) ---\n" + "\n".join(text)
 
     def wait_log(self, substring: str, timeout: float = 10.0) -> str:

@@ -67,6 +67,26 @@ class RecordingTransport:
         self.sent.clear()
 
 
+ORDER_VIOLATIONS: list[str] = []  # checked after every test (tests/conftest.py)
+
+
+class OrderCheckingStore(MemoryStore):
+    """A memory store that fails the test if a chat's events are appended
+    out of seq order: the journal must write in the order it decided."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_seq: dict[int, int] = {}
+
+    def appendEvents(self, events):
+        for event in events:
+            last = self.last_seq.get(event.chat_id, 0)
+            if event.seq != last + 1:
+                ORDER_VIOLATIONS.append(f"chat {event.chat_id}: seq {event.seq} after {last}")
+            self.last_seq[event.chat_id] = event.seq
+        return super().appendEvents(events)
+
+
 IVAN = "ivan@shop.test"
 OLGA = "olga@shop.test"
 GURU = "guru@shop.test"
@@ -93,7 +113,7 @@ def makeCore(store=None, **node_kw):
     clock = Clock()
     clock.advance(1_800_000_000)
     transport = RecordingTransport()
-    store = store or MemoryStore()
+    store = store or OrderCheckingStore()
     core = SupportCore(clock=clock, store=store, transport=transport,
                        directory=directory(**node_kw),
                        service=ServiceConfig(domain="support.shop.test",

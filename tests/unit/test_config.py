@@ -552,8 +552,10 @@ REJECTED = [
     # storage
     ("storage.url", "mysql://db/x", "storage.url must be a URL starting with sqlite:, "
      "postgresql://, postgres://, memory:"),
-    ("storage.url", "sqlite:", 'storage.url must be "sqlite:///absolute/path" or'),
-    ("storage.url", "sqlite://host/x", 'storage.url must be "sqlite:///absolute/path" or'),
+    ("storage.url", "sqlite:", 'storage.url must be "sqlite:///absolute/path/file" or'),
+    ("storage.url", "sqlite:///", 'storage.url must be "sqlite:///absolute/path/file" or'),
+    ("storage.url", "sqlite:data/", 'storage.url must be "sqlite:///absolute/path/file" or'),
+    ("storage.url", "sqlite://host/x", 'storage.url must be "sqlite:///absolute/path/file" or'),
     ("storage.url", 1, "storage.url must be a string, got 1"),
 ]
 

@@ -14,7 +14,7 @@ from twisted.words.xish import domish
 from imsupport.config import ServiceConfig
 from imsupport.core.i18n import Translator
 from imsupport.core.service import SupportCore
-from imsupport.store.memory import MemoryStore
+from tests.unit.fakes import OrderCheckingStore
 from imsupport.xmpp.addresses import Addresses
 from imsupport.xmpp.component import ComponentConnection
 from imsupport.xmpp.transport import XmppTransport
@@ -50,7 +50,7 @@ class InMemoryComponent:
     def __init__(self, max_message_bytes: int = 65536, **node_kw) -> None:
         self.clock = Clock()
         self.clock.advance(1_800_000_000)
-        self.store = MemoryStore()
+        self.store = OrderCheckingStore()
         self.connection = ComponentConnection(self.clock, DOMAIN, "127.0.0.1", 5347, SECRET)
         self.addresses = Addresses(DOMAIN)
         self.transport = XmppTransport(self.connection, self.addresses)

@@ -127,7 +127,7 @@ def test_operator_presence_followed(comp):
 def test_operators_are_subscribed_on_connect(comp):
     comp.transport.subscribeOperator(IVAN)
     out = comp.pump()
-    assert [(s["type"], s["from"]) for s in out] == [("subscribe", DOMAIN), ("probe", DOMAIN)]
+    assert [(s["type"], s["from"]) for s in out] == [("probe", DOMAIN), ("subscribe", DOMAIN)]
 
 
 def test_disco_info_items_version_ping(comp):

@@ -28,7 +28,7 @@ CREATE TABLE events (
     text    TEXT NOT NULL DEFAULT '',
     data    TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (chat_id, seq)
-) WITHOUT ROWID;
+);
 CREATE INDEX events_author ON events (author, chat_id);
 
 -- The directory: one JSON document per entity; position keeps the order.
