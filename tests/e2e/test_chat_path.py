@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from tests.e2e.service import _TWISTD
 from tests.e2e.xmppclient import TestClient
@@ -56,7 +55,7 @@ def wait_operator_followed(service, operator, timeout=10.0):
     """The service subscribes to operators and learns their presence."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if f'imsupport_operators{{state="free"}} 1' in metrics(service):
+        if 'imsupport_operators{state="free"} 1' in metrics(service):
             return
         time.sleep(0.1)
     raise AssertionError(f"{operator.bare} never became free:\n{metrics(service)}\n"

@@ -62,6 +62,17 @@ class _LoopThread:
 
 _loop_thread: _LoopThread | None = None
 _loop_lock = threading.Lock()
+# slixmpp cancels a stream's send task only in __del__, and a task cancelled
+# from the garbage collector logs "Task was destroyed but it is pending!".
+# Keeping every client alive until shutdown_loop() avoids that noise.
+_clients: list[TestClient] = []
+
+
+async def _stop_send_loop(xmpp: slixmpp.ClientXMPP) -> None:
+    task = xmpp._run_out_filters
+    if task is not None and not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 def _shared() -> _LoopThread:
@@ -88,6 +99,7 @@ def shutdown_loop() -> None:
 
     try:
         lt.run(cancel_all(), 5)
+        _clients.clear()
     finally:
         lt.loop.call_soon_threadsafe(lt.loop.stop)
         lt.thread.join(5)
@@ -175,6 +187,7 @@ class TestClient:
         self.bare = self.jid.split("/", 1)[0]
         self.host, self.port = host, port
         self._lt = _shared()
+        _clients.append(self)
         self._inbox: list[Received] = []
         self._presences: list[Presence] = []
         self._history: list[Received] = []
@@ -211,6 +224,7 @@ class TestClient:
             except asyncio.TimeoutError:
                 xmpp.cancel_connection_attempt()
                 xmpp.abort()
+                await _stop_send_loop(xmpp)
                 raise AssertionError(f"{self.jid}: no session on {self.host}:{self.port} "
                                      f"within {timeout}s") from None
             await xmpp.get_roster()
@@ -222,9 +236,9 @@ class TestClient:
         """Close the stream (the server sends unavailable presence for us)."""
         async def go() -> None:
             self.xmpp.cancel_connection_attempt()
-            if self.xmpp.transport is None:
-                return
-            await self.xmpp.disconnect(wait=timeout / 2)
+            if self.xmpp.transport is not None:
+                await self.xmpp.disconnect(wait=timeout / 2)
+            await _stop_send_loop(self.xmpp)
         try:
             self._lt.run(go(), timeout)
         except TimeoutError:

@@ -31,8 +31,8 @@ from imsupport.config import (
     XmppConfig,
     loadConfig,
     parseConfig,
-    scheduleItems,
 )
+from imsupport.configvalues import scheduleItems
 from imsupport.core.model import FaqEntry, Group, Node, Operator
 
 REPO = Path(__file__).resolve().parents[2]
