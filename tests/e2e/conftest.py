@@ -45,7 +45,8 @@ def prosody() -> Iterator[Prosody]:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    server = Prosody()
+    # Stanzas up to 4 MB reach the component, so its own size limit is what is tested.
+    server = Prosody(extra_config="c2s_stanza_size_limit = 4 * 1024 * 1024")
     try:
         server.start()
         yield server

@@ -19,9 +19,19 @@ Facts about Prosody 0.12 this relies on (read from its source and log):
   we do not list it, so there are no c2s rate limits at all.
 - Interfaces default to ``*`` and ``::``; every service is pinned to
   127.0.0.1 here. s2s is disabled as a module, so it binds nothing.
+- While no component is connected, Prosody bounces stanzas addressed to it
+  (iq and message alike) with ``<error type='wait'><remote-server-timeout/>``
+  ("Component unavailable"): nothing is queued for the component.
+- Prosody stamps the stream's xml:lang on stanzas that have none, so a
+  client's message carries ``xml:lang`` = its stream language (slixmpp: "en"
+  unless ``TestClient(lang=...)``).
+- Only one connection per component domain: a second login is refused while
+  the first is up (``component_conflict_resolve`` default ``kick_new``).
+- SIGTERM with clients connected takes about 1 s (it waits for c2s streams to close).
 """
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
 import shutil
@@ -30,6 +40,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 DOMAIN = "shop.test"
@@ -55,6 +66,20 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
             return True
     except OSError:
         return False
+
+
+_prctl: Callable[..., int] | None
+try:  # bound here, not in the child: after fork only the call itself runs
+    _prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+except (OSError, AttributeError):
+    _prctl = None
+
+
+def die_with_parent() -> None:
+    """preexec_fn: SIGTERM this child when pytest dies (Linux), so a killed
+    test run leaves no Prosody or twistd behind holding ports."""
+    if _prctl is not None:
+        _prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _lua(value: str) -> str:
@@ -147,7 +172,7 @@ Component {_lua(self.component)}
             self.process = subprocess.Popen(
                 [PROSODY, "--config", str(self.config_file), "-F"],
                 cwd=self.root, stdin=subprocess.DEVNULL,
-                stdout=console, stderr=subprocess.STDOUT,
+                stdout=console, stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

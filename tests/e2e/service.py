@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.prosody import Prosody, free_port
+from tests.e2e.prosody import Prosody, die_with_parent, free_port
 
 __all__ = ["ImsupportProcess", "ServiceError", "make_config", "toml_value", "free_port",
            "sqlite_url"]
@@ -135,7 +135,7 @@ class ImsupportProcess:
         with open(self.output_file, "ab") as out:
             self.process = subprocess.Popen(self.command, cwd=self.workdir, env=env,
                                             stdin=subprocess.DEVNULL, stdout=out,
-                                            stderr=subprocess.STDOUT)
+                                            stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
         if wait:
             try:
                 self.wait_ready()

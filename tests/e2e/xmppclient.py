@@ -18,16 +18,21 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import slixmpp
 from slixmpp.exceptions import IqError, IqTimeout
 from slixmpp.xmlstream.handler import Callback
+from slixmpp.xmlstream import StanzaBase
 from slixmpp.xmlstream.matcher import MatchXPath
 
 __all__ = ["TestClient", "Received", "Presence", "IqFailed", "shutdown_loop"]
 
 T = TypeVar("T")
+Q = TypeVar("Q", "Received", "Presence")
+MessageType = Literal["chat", "error", "groupchat", "headline", "normal"]
+PresenceType = Literal["error", "probe", "subscribe", "subscribed", "unavailable",
+                       "unsubscribe", "unsubscribed"]
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 CHATSTATES_NS = "http://jabber.org/protocol/chatstates"
 IQ_PLUGINS = {  # short names accepted by iq_get
@@ -192,12 +197,16 @@ class TestClient:
         self._presences: list[Presence] = []
         self._history: list[Received] = []
         self._cond = threading.Condition()
-        self.xmpp: _Slix = self._lt.call(lambda: _Slix(self.jid, password, lang))
+        self.xmpp: _Slix = self._lt.call(lambda: self._build(password, lang))
+
+    def _build(self, password: str, lang: str) -> _Slix:
+        xmpp = _Slix(self.jid, password, lang)
         # slixmpp's "message" event skips body-less stanzas (chat states,
         # receipts), so the inbox gets its own handler for every <message/>.
-        self.xmpp.register_handler(Callback(
+        xmpp.register_handler(Callback(
             "test inbox", MatchXPath("{jabber:client}message"), self._on_message))
-        self.xmpp.add_event_handler("presence", self._on_presence)
+        xmpp.add_event_handler("presence", self._on_presence)
+        return xmpp
 
     # -- connection --
 
@@ -212,9 +221,10 @@ class TestClient:
                 if not started.done():
                     started.set_result(None)
 
-            def failed(event: Any) -> None:
+            def failed(_: Any) -> None:
                 if not started.done():
-                    started.set_exception(AssertionError(f"{self.jid}: authentication failed: {event}"))
+                    started.set_exception(AssertionError(
+                        f"{self.jid}: authentication failed (wrong password or no such account)"))
 
             xmpp.add_event_handler("session_start", ok, disposable=True)
             xmpp.add_event_handler("failed_all_auth", failed, disposable=True)
@@ -252,7 +262,7 @@ class TestClient:
 
     def send_message(self, to: str, body: str, lang: str | None = None,
                      chatstate: str | None = None, request_receipt: bool = False,
-                     mtype: str = "chat") -> str:
+                     mtype: MessageType = "chat") -> str:
         """Send a message; returns its id (for receipts and history checks)."""
         def go() -> str:
             msg = self.xmpp.make_message(mto=to, mbody=body, mtype=mtype)
@@ -276,7 +286,7 @@ class TestClient:
         self._lt.call(go)
 
     def send_presence(self, show: str | None = None, status: str | None = None,
-                      to: str | None = None, ptype: str | None = None) -> None:
+                      to: str | None = None, ptype: PresenceType | None = None) -> None:
         """Broadcast (or direct with ``to``) presence; ``ptype`` e.g. unavailable, probe."""
         self._lt.call(lambda: self.xmpp.send_presence(
             pshow=show, pstatus=status, pto=to, ptype=ptype))
@@ -313,7 +323,7 @@ class TestClient:
 
     # -- receiving --
 
-    def _on_message(self, msg: slixmpp.Message) -> None:
+    def _on_message(self, msg: StanzaBase) -> None:
         receipt = msg.xml.find("{urn:xmpp:receipts}received")
         chatstate = next((child.tag.split("}", 1)[1] for child in msg.xml
                           if child.tag.startswith("{" + CHATSTATES_NS + "}")), None)
@@ -339,7 +349,7 @@ class TestClient:
             self._presences.append(item)
             self._cond.notify_all()
 
-    def _take(self, queue: list[Any], match: Callable[[Any], bool], timeout: float) -> Any:
+    def _take(self, queue: list[Q], match: Callable[[Q], bool], timeout: float) -> Q | None:
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:

@@ -1,0 +1,129 @@
+# Shared set-up, sourced by scripts/test, scripts/demo and scripts/bench.
+#
+# On a fresh Debian 12 machine (as root) it installs what they need
+# (Prosody; PostgreSQL unless one already listens on 127.0.0.1:5432 or
+# IMSUPPORT_SETUP_PG=0; python3-venv), makes sure Debian's own Prosody
+# service is not running, and prepares a virtualenv in .venv with
+# `pip install -e '.[test]'`. Every step is idempotent; apt and pip output
+# goes to $SETUP_LOG.
+#
+# Environment: PYTHON (interpreter for the venv, default python3, must be
+# >= 3.11), SETUP_LOG, IMSUPPORT_SETUP_PG (1 = make sure PostgreSQL runs,
+# the default), IMSUPPORT_TEST_PG (exported; default
+# postgresql://postgres:postgres@127.0.0.1:5432/test).
+
+SETUP_LOG=${SETUP_LOG:-${TMPDIR:-/tmp}/imsupport-test-setup.log}
+VENV=.venv
+: >"$SETUP_LOG"
+
+SETUP_NAME=${SETUP_NAME:-setup}
+trap 'printf "[%s] ERROR: set-up failed at line %s (log: %s)\n" "$SETUP_NAME" "$LINENO" "$SETUP_LOG" >&2' ERR
+step() { printf '[%s] %s\n' "$SETUP_NAME" "$*"; }
+fail() { printf '[%s] ERROR: %s (log: %s)\n' "$SETUP_NAME" "$*" "$SETUP_LOG" >&2; tail -n 30 "$SETUP_LOG" >&2 || true; exit 2; }
+is_root() { [ "$(id -u)" = 0 ]; }
+have() { command -v "$1" >/dev/null 2>&1; }
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+APT_UPDATED=
+apt_install() {
+    # apt_install PKG...: install the named Debian packages, updating the lists once if needed.
+    have apt-get || fail "need $* but this is not a Debian-like system; install them by hand"
+    is_root || fail "need $* installed; run as root or: sudo apt-get install $*"
+    if [ -z "$APT_UPDATED" ]; then
+        local pkg
+        for pkg in "$@"; do
+            if ! apt-cache policy "$pkg" 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null; then
+                step "apt-get update"
+                apt-get update >>"$SETUP_LOG" 2>&1 || fail "apt-get update failed"
+                APT_UPDATED=1
+                break
+            fi
+        done
+    fi
+    step "apt-get install $*"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" </dev/null >>"$SETUP_LOG" 2>&1 \
+        || fail "apt-get install $* failed"
+}
+
+# -- Prosody ------------------------------------------------------------------
+if [ ! -x /usr/bin/prosody ] || ! have prosodyctl; then
+    apt_install prosody
+fi
+# The tests run their own Prosody on free loopback ports; Debian's service (which
+# apt may have started) would only hold 5222/5269/5347 and confuse debugging.
+if [ -f /run/prosody/prosody.pid ] && kill -0 "$(cat /run/prosody/prosody.pid)" 2>/dev/null; then
+    step "stopping Debian's prosody service"
+    if is_root; then
+        service prosody stop >>"$SETUP_LOG" 2>&1 || kill "$(cat /run/prosody/prosody.pid)" 2>/dev/null || true
+    fi
+fi
+
+# -- PostgreSQL ---------------------------------------------------------------
+if [ "${IMSUPPORT_SETUP_PG:-1}" = 1 ]; then
+if ! listening 5432; then
+    if ! have pg_ctlcluster || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
+        apt_install postgresql
+    fi
+    if is_root && have pg_ctlcluster; then
+        PG_VERSION=$(ls /etc/postgresql | sort -V | tail -n 1)
+        step "starting PostgreSQL $PG_VERSION/main"
+        pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main start >>"$SETUP_LOG" 2>&1 || true
+        for _ in $(seq 50); do listening 5432 && break; sleep 0.2; done
+    fi
+    listening 5432 || step "WARNING: PostgreSQL is not listening on 127.0.0.1:5432; its tests will fail"
+fi
+export IMSUPPORT_TEST_PG=${IMSUPPORT_TEST_PG:-postgresql://postgres:postgres@127.0.0.1:5432/test}
+if listening 5432 && have psql && ! psql "$IMSUPPORT_TEST_PG" -Atqc 'select 1' >/dev/null 2>&1; then
+    # Fresh Debian: the postgres role has no password and TCP asks for one.
+    if is_root && have runuser; then
+        step "preparing PostgreSQL role postgres and database test"
+        runuser -u postgres -- psql -q -c "ALTER ROLE postgres PASSWORD 'postgres'" >>"$SETUP_LOG" 2>&1 || true
+        if ! runuser -u postgres -- psql -Atqc "SELECT 1 FROM pg_database WHERE datname = 'test'" 2>>"$SETUP_LOG" | grep 1 >/dev/null; then
+            runuser -u postgres -- createdb test >>"$SETUP_LOG" 2>&1 || true
+        fi
+    fi
+    psql "$IMSUPPORT_TEST_PG" -Atqc 'select 1' >/dev/null 2>&1 \
+        || step "WARNING: cannot log in to $IMSUPPORT_TEST_PG; PostgreSQL tests will fail"
+fi
+fi
+
+# -- Python virtualenv --------------------------------------------------------
+PYTHON=${PYTHON:-python3}
+have "$PYTHON" || PYTHON=/usr/bin/python3
+if ! "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
+    [ -x /usr/bin/python3 ] || apt_install python3
+    PYTHON=/usr/bin/python3
+fi
+if [ -x "$VENV/bin/python" ] && ! "$VENV/bin/python" -c 'import sys' 2>/dev/null; then
+    step "removing broken $VENV"
+    rm -rf "$VENV"
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+    if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
+        if [ "$PYTHON" = /usr/bin/python3 ] || [ "$(readlink -f "$(command -v "$PYTHON")")" = "$(readlink -f /usr/bin/python3)" ]; then
+            apt_install python3-venv
+        else
+            step "$PYTHON has no venv module; using /usr/bin/python3"
+            PYTHON=/usr/bin/python3
+            "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+        fi
+    fi
+    step "creating $VENV with $("$PYTHON" --version 2>&1)"
+    rm -rf "$VENV"
+    "$PYTHON" -m venv "$VENV" >>"$SETUP_LOG" 2>&1 || fail "python -m venv failed"
+fi
+
+# pip only when the packaging metadata changed since the last successful install.
+# editable_mode=compat puts the checkout itself on sys.path (a .pth line): the
+# default finder-based editable install hides twisted/plugins/imsupport_plugin.py
+# from Twisted's plugin scan, and `twistd imsupport` then is an unknown command.
+PIP_EDITABLE=(--config-settings editable_mode=compat -e '.[test]')
+STAMP="$VENV/.imsupport-installed"
+WANT=$( { echo "${PIP_EDITABLE[*]}"; cat setup.cfg setup.py pyproject.toml 2>/dev/null || true; } | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ] || ! "$VENV/bin/python" -c 'import imsupport, pytest, slixmpp' 2>/dev/null; then
+    step "pip install -e '.[test]'"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PIP_EDITABLE[@]}" >>"$SETUP_LOG" 2>&1 \
+        || fail "pip install -e '.[test]' failed"
+    echo "$WANT" >"$STAMP"
+fi
+trap - ERR

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): run with scripts/bench. See bench_relay.py."""
