@@ -270,3 +270,22 @@ def test_malformed_config_names_the_key(tmp_path):
                              "imsupport", "--config", str(config)],
                             capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert result.returncode != 0 and "service.bogus" in result.stdout + result.stderr
+
+
+def test_disco_version_ping_and_console(start_imsupport, xmpp_client):
+    ivan = xmpp_client("ivan")
+    service = start_with(start_imsupport, ivan)
+    wait_operator_followed(service, ivan)
+    grace = xmpp_client("grace")
+    info = grace.iq_get(COMPONENT, "disco_info")
+    assert "component" in str(info) and "urn:xmpp:ping" in str(info)
+    items = grace.iq_get(COMPONENT, "disco_items")
+    assert SALES in str(items)
+    node_info = grace.iq_get(SALES, "disco_info")
+    assert "Sales questions" in str(node_info)
+    assert "imsupport" in str(grace.iq_get(COMPONENT, "version"))
+    grace.iq_get(COMPONENT, "ping")
+    ivan.send_message(COMPONENT, "!status")
+    assert "Your state: free" in ivan.wait_message(COMPONENT, contains="Your state").body
+    grace.send_message(COMPONENT, "!status")
+    assert grace.wait_message(COMPONENT, contains="operators and admins only")

@@ -125,3 +125,12 @@ def makeCore(store=None, **node_kw):
 def online(core, *jids, show=None):
     for jid in jids:
         core.operatorPresence(jid, "laptop", True, show)
+
+
+def activeChat(**node_kw):
+    """A core where Alice's chat #1 is active with Ivan, who said "hello"."""
+    core, clock, transport, store = makeCore(**node_kw)
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    core.operatorSaid("sales", 1, IVAN, "hello")
+    return core, clock, transport, store

@@ -6,7 +6,7 @@ from twisted.internet.defer import fail
 from imsupport.core.model import ABANDONED, ACTIVE, CLOSED, COMMAND, MESSAGE, NOTICE, QUEUED
 from imsupport.store.interfaces import StoreError
 
-from tests.unit.fakes import ALICE, BOB, GURU, IVAN, OLGA, makeCore, online
+from tests.unit.fakes import ALICE, BOB, GURU, IVAN, OLGA, activeChat, makeCore, online
 
 
 def events(store, chat_id):
@@ -177,10 +177,7 @@ def test_client_writes_while_invited_operator_sees_it():
 
 
 def test_idle_timeout_closes_and_next_message_starts_new_chat():
-    core, clock, t, store = makeCore()
-    online(core, IVAN)
-    core.clientSaid("sales", ALICE, "hi")
-    core.operatorSaid("sales", 1, IVAN, "hello")
+    core, clock, t, store = activeChat()
     clock.advance(1799)
     assert core.openChat(1) is not None
     clock.advance(1)
@@ -192,10 +189,7 @@ def test_idle_timeout_closes_and_next_message_starts_new_chat():
 
 
 def test_client_offline_grace_then_close():
-    core, clock, t, store = makeCore()
-    online(core, IVAN)
-    core.clientSaid("sales", ALICE, "hi")
-    core.operatorSaid("sales", 1, IVAN, "hello")
+    core, clock, t, store = activeChat()
     core.clientPresence("sales", ALICE, False)
     clock.advance(300)
     core.clientPresence("sales", ALICE, True)  # back within grace
@@ -209,10 +203,7 @@ def test_client_offline_grace_then_close():
 
 
 def test_client_end_closes_active_chat():
-    core, clock, t, store = makeCore()
-    online(core, IVAN)
-    core.clientSaid("sales", ALICE, "hi")
-    core.operatorSaid("sales", 1, IVAN, "hello")
+    core, clock, t, store = activeChat()
     core.clientSaid("sales", ALICE, "!end")
     assert "The chat is closed" in t.last(ALICE).body
     assert "closed by the client" in t.last(IVAN).body
@@ -220,10 +211,7 @@ def test_client_end_closes_active_chat():
 
 
 def test_client_cannot_use_operator_commands():
-    core, clock, t, store = makeCore()
-    online(core, IVAN)
-    core.clientSaid("sales", ALICE, "hi")
-    core.operatorSaid("sales", 1, IVAN, "hello")
+    core, clock, t, store = activeChat()
     core.clientSaid("sales", ALICE, "!close")
     assert core.openChat(1) is not None
     assert t.last(IVAN).body == "!close", "relayed as plain text, no power"
@@ -233,10 +221,7 @@ def test_client_cannot_use_operator_commands():
 
 
 def test_unknown_operator_command_and_help():
-    core, clock, t, store = makeCore()
-    online(core, IVAN)
-    core.clientSaid("sales", ALICE, "hi")
-    core.operatorSaid("sales", 1, IVAN, "hello")
+    core, clock, t, store = activeChat()
     core.operatorSaid("sales", 1, IVAN, "!frobnicate")
     assert "Unknown command !frobnicate" in t.last(IVAN).body
     core.operatorSaid("sales", 1, IVAN, "!help")
@@ -265,10 +250,7 @@ def test_chat_states_relay_both_ways_only_when_active():
 
 
 def test_receipts_are_mapped_both_ways():
-    core, clock, t, store = makeCore()
-    online(core, IVAN)
-    core.clientSaid("sales", ALICE, "hi")
-    core.operatorSaid("sales", 1, IVAN, "hello")
+    core, clock, t, store = activeChat()
     core.clientSaid("sales", ALICE, "question", message_id="c-7", receipt=True)
     relayed = t.last(IVAN).extra["receipt_id"]
     assert relayed
@@ -283,10 +265,7 @@ def test_receipts_are_mapped_both_ways():
 
 
 def test_store_failure_relays_nothing_and_tells_the_sender():
-    core, clock, t, store = makeCore()
-    online(core, IVAN)
-    core.clientSaid("sales", ALICE, "hi")
-    core.operatorSaid("sales", 1, IVAN, "hello")
+    core, clock, t, store = activeChat()
     store.appendEvents = lambda events: fail(StoreError("disk full"))
     core.clientSaid("sales", ALICE, "lost?")
     assert "lost?" not in t.bodies(IVAN)
@@ -302,10 +281,7 @@ def test_chat_ids_continue_after_restart():
 
 
 def test_message_events_keep_order_under_many_messages():
-    core, clock, t, store = makeCore()
-    online(core, IVAN)
-    core.clientSaid("sales", ALICE, "hi")
-    core.operatorSaid("sales", 1, IVAN, "hello")
+    core, clock, t, store = activeChat()
     for i in range(50):
         core.clientSaid("sales", ALICE, f"c{i}")
         core.operatorSaid("sales", 1, IVAN, f"o{i}")
