@@ -100,7 +100,7 @@ class Dispatcher:
 
     def _invite(self, node: Node, chat: Chat, operator: str) -> None:
         chat.invitations[operator] = self.clock.callLater(
-            node.invite_timeout, self._expire, chat, operator)
+            node.invite_timeout, self.expire, chat, operator)
         self.operators[operator].invitations.add(chat.id)
         event = self.journal.event(chat, STATE, "system", "offered", operator=operator)
         self.journal.write(chat, [event])
@@ -127,14 +127,19 @@ class Dispatcher:
     def _clockTime(at: float) -> str:
         return time.strftime("%H:%M:%S", time.gmtime(at)) + " UTC"
 
-    def _expire(self, chat: Chat, operator: str) -> None:
-        if chat.invitations.pop(operator, None) is None:
+    def expire(self, chat: Chat, operator: str, notice: str = "invitation_expired") -> None:
+        """The invitation of ``operator`` ends unanswered (timeout, or they
+        went away); the chat goes to the next candidate."""
+        call = chat.invitations.pop(operator, None)
+        if call is None:
             return
+        if call.active():
+            call.cancel()
         self._endInvitation(chat, operator)
         event = self.journal.event(chat, STATE, "system", "invitation expired",
                                    operator=operator)
         self.journal.write(chat, [event])
-        self._notifyOperator(chat, operator, "invitation_expired")
+        self._notifyOperator(chat, operator, notice)
         self.dispatch()
         self.refreshPresence()
 

@@ -231,6 +231,13 @@ class SupportCore(Dispatcher):
             return
         if state.setPresence(resource, available, show, self.clock.seconds()):
             log.info("Operator {jid} is now {state}", jid=jid, state=state.state)
+            if not state.online or state.afk:
+                # Nobody is there to answer: pass their invitations on now
+                # rather than letting each run out its invite_timeout.
+                for chat_id in sorted(state.invitations):
+                    chat = self.chats.get(chat_id)
+                    if chat is not None:
+                        self.expire(chat, jid, "invitation_withdrawn")
             self.dispatch()
             self.refreshPresence()
 

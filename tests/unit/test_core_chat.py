@@ -288,3 +288,15 @@ def test_message_events_keep_order_under_many_messages():
     texts = [e.text for e in events(store, 1) if e.kind == MESSAGE]
     assert texts[-4:] == ["c48", "o48", "c49", "o49"]
     assert t.bodies(IVAN)[-1] == "c49" and t.bodies(ALICE)[-1] == "o49"
+
+
+def test_invitation_passes_on_when_the_operator_goes_away():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    online(core, OLGA)
+    assert "New chat #1" in t.last(IVAN).body and not t.bodies(OLGA)
+    core.operatorPresence(IVAN, "laptop", True, "away")
+    assert "You went away" in t.last(IVAN).body
+    assert "New chat #1" in t.last(OLGA).body
+    assert core.operators[IVAN].invitations == set()
