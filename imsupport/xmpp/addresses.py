@@ -8,6 +8,7 @@ copied from input (R-SEC-2).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 from twisted.words.protocols.jabber.jid import InvalidFormat, JID
@@ -30,8 +31,16 @@ class Address:
 
 
 def parseJID(text: str | None) -> JID | None:
+    """A JID, or None when ``text`` is not one. Parsing runs stringprep in pure
+    Python (about 0.1 ms a JID), and the same few addresses come back in every
+    stanza, so results are cached (bounded, unlike Twisted's ``internJID``)."""
     if not text:
         return None
+    return _parseJID(text)
+
+
+@lru_cache(maxsize=20_000)
+def _parseJID(text: str) -> JID | None:
     try:
         return JID(text)
     except (InvalidFormat, UnicodeError, ValueError):

@@ -14,7 +14,8 @@ is in ``modules_enabled``; the harness does not list it, so there is no rate
 limit at all; the ``limits`` block is set anyway so nothing throttles even if
 someone enables the module.
 
-For each store (``sqlite``, ``postgresql``) a fresh ``twistd imsupport``
+For each store (``sqlite``, ``postgresql``; ``memory``, the test store, on
+request to see the relay without storage) a fresh ``twistd imsupport``
 (tests/e2e/service.py) with one node ``bench`` whose single wave-1 group
 holds N operators with ``max_chats = 1``. N operators log in, N clients each
 write a first message to ``bench@support.shop.test``; every operator gets
@@ -24,16 +25,23 @@ measured phase starts. PostgreSQL gets a fresh schema ``bench_<random>``,
 dropped afterwards.
 
 The baseline: N pairs of accounts messaging each other directly through the
-same Prosody, with the same message pattern.
+same Prosody, with the same message pattern. The pairs stay online all along
+and each store's messages are measured in ``--rounds`` rounds, each a relay
+run and a direct run, in alternating order (relay-direct, direct-relay, ...).
+A virtual machine's speed drifts by 10-40% within a minute (CPU stolen by
+the hypervisor, shown in the table), so a baseline measured at another time
+would make the ratio meaningless; interleaved, both see the same machine.
+Each relay row's ratio is against the direct row measured alongside it.
 
 The message pattern
 -------------------
-Every chat (or pair) has two flows, one per direction, each of M/2 messages.
-A flow keeps up to ``--window`` messages in flight (sent, not yet received
-by the other side): it sends ``window`` at once and one more each time one
-arrives. So with the defaults up to 10 messages per chat are in flight and
-20 chats keep up to 200 in flight. A run ends when every message has
-arrived; messages/s = all measured messages / (last arrival - first send).
+In every run each chat (or pair) has two flows, one per direction, of
+M / 2 / rounds messages each. A flow keeps up to ``--window`` messages in
+flight (sent, not yet received by the other side): it sends ``window`` at
+once and one more each time one arrives. So with the defaults up to 10
+messages per chat are in flight and 20 chats keep up to 200 in flight. A run
+ends when every message has arrived; messages/s = measured messages / the
+summed time from each run's first send to its last arrival.
 
 Each body is ``<prefix><flow> <seq> <send time ns> <padding>`` padded to
 ``--body-bytes``; only bodies with this run's prefix are counted (the
@@ -43,12 +51,13 @@ flow (reordering or wrong senders are reported, not fatal).
 
 The clients
 -----------
-All 2N clients of a run are tests/bench/fastclient.py clients on ONE asyncio
-loop in this process (an expat parser, stanzas written as strings): slixmpp
-costs more CPU per stanza than Prosody does, and would bound the baseline
-instead of Prosody. This process, Prosody and imsupport share the machine's
-cores (2 on the reference machine): the table shows how much CPU each used
-during the measured phase, so you can see which one was saturated.
+All clients (2N direct, 2N per store) are tests/bench/fastclient.py clients
+on ONE asyncio loop in this process (an expat parser, stanzas written as
+strings). slixmpp clients cost more CPU per stanza than Prosody does (20
+slixmpp pairs: clients at 98% of a core, Prosody at 79%), so they, not
+Prosody, would bound the baseline. This process, Prosody and imsupport share
+the machine's cores (2 on the reference machine): the table shows how much
+CPU each used during the runs, so you can see which one was saturated.
 
 ``--profile`` also samples imsupport with py-spy during each relay phase
 (``pip install py-spy``) and prints where its main thread spends its time.
@@ -61,11 +70,13 @@ import argparse
 import asyncio
 import concurrent.futures
 import contextlib
+import math
 import os
 import re
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,7 +90,13 @@ from typing import Any
 
 from tests.bench.fastclient import FastClient, Incoming, XmppFailure
 from tests.e2e.prosody import Prosody, ProsodyError
-from tests.e2e.service import ImsupportProcess, ServiceError, free_port, make_config, sqlite_url
+from tests.e2e.service import (
+    ImsupportProcess,
+    ServiceError,
+    free_port,
+    make_config,
+    sqlite_url,
+)
 
 NODE_NAME = "bench"
 GOAL = 0.45          # relay/direct asked for in the issue
@@ -142,12 +159,40 @@ class Measurement:
     def rate(self) -> float:
         return self.messages / self.seconds if self.seconds > 0 else 0.0
 
+    @classmethod
+    def merge(cls, name: str, parts: Sequence[Measurement]) -> Measurement:
+        """Several rounds of one kind as one: sums, and all latencies."""
+        cpu: Counter[str] = Counter()
+        for part in parts:
+            cpu.update(part.cpu)
+        return cls(name, sum(p.messages for p in parts), sum(p.seconds for p in parts),
+                   [x for p in parts for x in p.latencies_ns], dict(cpu),
+                   reordered=sum(p.reordered for p in parts),
+                   wrong_from=sum(p.wrong_from for p in parts),
+                   other_messages=sum(p.other_messages for p in parts),
+                   notes=[n for p in parts for n in p.notes])
+
     def percentile_ms(self, p: float) -> float:
         if not self.latencies_ns:
             return float("nan")
-        ordered = sorted(self.latencies_ns)
-        k = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+        ordered = sorted(self.latencies_ns)   # nearest rank
+        k = min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))
         return ordered[k] / 1e6
+
+
+def machine_cpu() -> tuple[float, float, float]:
+    """(busy, stolen, all) CPU seconds of the whole machine so far, from
+    /proc/stat. Stolen: time the hypervisor gave our virtual CPUs to others."""
+    try:
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return (0.0, 0.0, 0.0)
+    values += [0] * (8 - len(values))
+    tick = os.sysconf("SC_CLK_TCK")
+    idle, steal = values[3] + values[4], values[7]   # idle + iowait; steal
+    total = sum(values)
+    return ((total - idle - steal) / tick, steal / tick, total / tick)
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -214,9 +259,11 @@ async def measure(name: str, flows: list[Flow], *, window: int, body_bytes: int,
         return on_message
 
     for flow in flows:
+        flow.receiver.inbox.clear()   # from now on: only what arrives during the run
         flow.receiver.on_message = handler_for(flow.receiver)
     cpu_before = {k: cpu_seconds(pid) for k, pid in pids.items()}
     self_before = sum(os.times()[:2])
+    machine_before = machine_cpu()
     started = clock()
     for flow in flows:
         for _ in range(min(window, flow.total)):
@@ -227,7 +274,7 @@ async def measure(name: str, flows: list[Flow], *, window: int, body_bytes: int,
     while not done.is_set():
         try:
             await asyncio.wait_for(done.wait(), 0.5)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         if done.is_set():
             break
@@ -244,17 +291,23 @@ async def measure(name: str, flows: list[Flow], *, window: int, body_bytes: int,
         if problem:
             stuck = [f for f in flows if f.received < f.total]
             lines = [f"  {f.label}: {f.received}/{f.total} arrived, {f.next_seq} sent"
-                     + (f"; inbox of {f.receiver.bare}:\n{f.receiver.describe_inbox(3)}"
-                        if f.receiver.inbox else "")
-                     for f in stuck[:12]]
-            more = f"\n  ... and {len(stuck) - 12} more" if len(stuck) > 12 else ""
+                     + (f"; other messages to {f.receiver.bare} meanwhile:\n"
+                        f"{f.receiver.describe_inbox(3)}" if f.receiver.inbox else "")
+                     for f in stuck[:8]]
+            more = f"\n  ... and {len(stuck) - 8} more" if len(stuck) > 8 else ""
             raise BenchError(f"{name}: {problem}; {got} of {sum(f.total for f in flows)} "
-                             f"messages arrived. Flows not done:\n" + "\n".join(lines)
-                             + more + diagnostics())
+                             f"messages arrived; {len(stuck)} of {len(flows)} flows not done:\n"
+                             + "\n".join(lines) + more + diagnostics())
     seconds = (last_arrival[0] - started) / 1e9
     cpu = {k: (after - before) for k, pid in pids.items()
            if (before := cpu_before[k]) is not None and (after := cpu_seconds(pid)) is not None}
     cpu["bench clients"] = sum(os.times()[:2]) - self_before
+    machine_after = machine_cpu()
+    if machine_after[2] > machine_before[2]:
+        # shares of all cores, scaled to "% of one core" like the others
+        scale = (os.cpu_count() or 1) * seconds / (machine_after[2] - machine_before[2])
+        cpu["machine"] = scale * (machine_after[0] - machine_before[0])
+        cpu["stolen"] = scale * (machine_after[1] - machine_before[1])
     for flow in flows:
         flow.receiver.on_message = flow.receiver._to_inbox
     return Measurement(name, sum(f.received for f in flows), seconds, latencies, cpu,
@@ -280,14 +333,15 @@ class Bench:
         self.args = args
         self.cleanup = cleanup
         self.n = args.chats
-        self.per_direction = args.messages // 2
+        self.rounds = args.rounds
+        self.per_round = max(1, args.messages // 2 // args.rounds)   # per direction
         self.keep = args.keep or os.environ.get("E2E_KEEP") == "1"
         self.tmp = Path(tempfile.mkdtemp(prefix="imsupport-bench-"))
-        if not self.keep:
+        if self.keep:
+            cleanup.callback(say, f"kept the logs in {self.tmp}")
+        else:
             cleanup.callback(shutil.rmtree, self.tmp, True)
         self.prosody: Prosody | None = None
-        self.clients: list[FastClient] = []
-        self.accounts = 0
         self.pool = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="bench")
         cleanup.callback(self.pool.shutdown, cancel_futures=True)
 
@@ -306,7 +360,7 @@ class Bench:
     def _stop_prosody(prosody: Prosody) -> None:
         try:
             prosody.cleanup()
-        except Exception as e:  # keep cleaning up the rest
+        except Exception as e:  # noqa: BLE001 -- keep cleaning up the rest
             say(f"could not stop Prosody: {e}")
 
     async def accounts_online(self, prefix: str, count: int) -> list[FastClient]:
@@ -318,10 +372,8 @@ class Bench:
         started = time.monotonic()
         await asyncio.gather(*(loop.run_in_executor(self.pool, prosody.register, name, f"pw-{name}")
                                for name in names))
-        self.accounts += count
         registered = time.monotonic()
         clients = [FastClient(name, prosody.domain, f"pw-{name}") for name in names]
-        self.clients.extend(clients)
         results = await asyncio.gather(*(c.connect(prosody.host, prosody.c2s_port)
                                          for c in clients), return_exceptions=True)
         failed = [f"  {c.bare}: {r}" for c, r in zip(clients, results) if isinstance(r, BaseException)]
@@ -341,44 +393,50 @@ class Bench:
 
     # -- the direct baseline --
 
-    async def direct(self) -> Measurement:
+    async def open_pairs(self) -> list[tuple[str, FastClient, str, FastClient, str]]:
+        """N pairs of accounts that have exchanged one message each way (the
+        same warm-up as a chat's first message and acceptance); they stay
+        online for the whole benchmark."""
         n = self.n
         a_side = await self.accounts_online("dira", n)
         b_side = await self.accounts_online("dirb", n)
-        try:
-            # the same warm-up as a chat's acceptance: one message each way
-            for i, (a, b) in enumerate(zip(a_side, b_side)):
-                a.send_message(b.bare, f"hello {i}")
-            await gather_all("first message", [
-                (f"pair {i}", b.wait_message(_from(a.bare), 15, "first message"))
-                for i, (a, b) in enumerate(zip(a_side, b_side))], lambda: self.prosody.log_tail(20))  # type: ignore[union-attr]
-            for i, (a, b) in enumerate(zip(a_side, b_side)):
-                b.send_message(a.bare, f"hello back {i}")
-            await gather_all("reply", [
-                (f"pair {i}", a.wait_message(_from(b.bare), 15, "reply"))
-                for i, (a, b) in enumerate(zip(a_side, b_side))], lambda: self.prosody.log_tail(20))  # type: ignore[union-attr]
-            flows = make_flows([(f"pair {i} ({a.user}/{b.user})", a, b.bare, b, a.bare)
-                                for i, (a, b) in enumerate(zip(a_side, b_side))],
-                               self.per_direction)
-            say(f"direct: {n} pairs ready, measuring {2 * n * self.per_direction} messages")
-            result = await measure("direct", flows, window=self.args.window,
-                                   body_bytes=self.args.body_bytes,
-                                   stall_timeout=self.args.stall_timeout,
-                                   pids=self._pids(), check=self._prosody_alive,
-                                   diagnostics=lambda: self.prosody.log_tail(20))  # type: ignore[union-attr]
-            return result
-        finally:
-            await self.close_clients(a_side + b_side)
+        for i, (a, b) in enumerate(zip(a_side, b_side)):
+            a.send_message(b.bare, f"hello {i}")
+        await gather_all("first message", [
+            (f"pair {i}", b.wait_message(_from(a.bare), 15, "first message"))
+            for i, (a, b) in enumerate(zip(a_side, b_side))], self._prosody_log)
+        for i, (a, b) in enumerate(zip(a_side, b_side)):
+            b.send_message(a.bare, f"hello back {i}")
+        await gather_all("reply", [
+            (f"pair {i}", a.wait_message(_from(b.bare), 15, "reply"))
+            for i, (a, b) in enumerate(zip(a_side, b_side))], self._prosody_log)
+        say(f"{n} direct pairs ready")
+        return [(f"pair {i} ({a.user}/{b.user})", a, b.bare, b, a.bare)
+                for i, (a, b) in enumerate(zip(a_side, b_side))]
+
+    async def measure_direct(self, pairs: list[tuple[str, FastClient, str, FastClient, str]],
+                             name: str, per_direction: int) -> Measurement:
+        return await measure(name, make_flows(pairs, per_direction), window=self.args.window,
+                             body_bytes=self.args.body_bytes,
+                             stall_timeout=self.args.stall_timeout, pids=self._pids(),
+                             check=self._prosody_alive, diagnostics=self._prosody_log)
 
     # -- a relay run through imsupport --
 
-    async def relay(self, store: str) -> Measurement:
+    async def relay(self, store: str, pairs: list[tuple[str, FastClient, str, FastClient, str]]
+                    ) -> list[Measurement]:
+        """Set up imsupport on ``store`` with N active chats, then measure in
+        rounds, alternating a relay run and a direct run (ABBA order), so
+        both see the same state of this (virtual, shared) machine.
+        Returns [direct measured alongside, relay]."""
         assert self.prosody is not None
         prosody, n = self.prosody, self.n
-        tag = {"sqlite": "sq", "postgresql": "pg"}[store]
+        tag = {"sqlite": "sq", "postgresql": "pg", "memory": "mem"}[store]
         workdir = self.tmp / f"imsupport-{store}"
         workdir.mkdir()
-        if store == "sqlite":
+        if store == "memory":
+            url = "memory:"
+        elif store == "sqlite":
             url = sqlite_url(workdir / "bench.sqlite")
         else:
             schema = f"bench_{secrets.token_hex(4)}"
@@ -396,24 +454,45 @@ class Bench:
         profiler: subprocess.Popen[bytes] | None = None
         try:
             started = time.monotonic()
-            await asyncio.to_thread(service.start)
+            # In this thread, not a worker: the harness starts the child with
+            # PR_SET_PDEATHSIG, which fires when the *thread* that forked it ends.
+            service.start()
             say(f"{store}: imsupport up (pid {service.pid}) in {time.monotonic() - started:.1f}s")
             await self._wait_free(service, operators)
             clients = await self.accounts_online(f"{tag}cl", n)
             chats = await self._open_chats(service, operators, clients)
             node = f"{NODE_NAME}@{prosody.component}"
-            flows = make_flows([(f"chat {chat} ({c.user}/{op.user})", c, node, op, address)
-                                for chat, c, op, address in chats], self.per_direction)
+            chat_pairs = [(f"chat {chat} ({c.user}/{op.user})", c, node, op, address)
+                          for chat, c, op, address in chats]
             before = _metric_values(service)
-            say(f"{store}: {n} chats active, measuring {2 * n * self.per_direction} messages")
+            pids = self._pids(service)
+            if store == "postgresql":
+                backend = await asyncio.to_thread(pg_backend_pid, self.args.pg_url, schema)
+                if backend is not None:
+                    pids["postgres backend"] = backend
+            rounds, per_direction = self.rounds, self.per_round
+            say(f"{store}: {n} chats active; {rounds} rounds of {2 * n * per_direction} relayed "
+                + ("messages" if self.args.no_direct else
+                   f"and {2 * n * per_direction} direct messages"))
             if self.args.profile:
                 profiler = start_profiler(service.pid, workdir / "py-spy.txt")  # type: ignore[arg-type]
-            result = await measure(
-                f"relay {store}", flows, window=self.args.window,
-                body_bytes=self.args.body_bytes, stall_timeout=self.args.stall_timeout,
-                pids=self._pids(service), check=lambda: self._relay_alive(service),
-                diagnostics=lambda: _metrics_text(service) + service.log_tail(40)
-                + prosody.log_tail(10))
+            relayed_runs: list[Measurement] = []
+            direct_runs: list[Measurement] = []
+            for r in range(rounds):
+                order = ("relay", "direct") if r % 2 == 0 else ("direct", "relay")
+                for kind in order:
+                    if kind == "direct" and pairs:
+                        direct_runs.append(await self.measure_direct(
+                            pairs, f"direct ({store} round {r + 1})", per_direction))
+                    elif kind == "relay":
+                        relayed_runs.append(await measure(
+                            f"relay {store} round {r + 1}", make_flows(chat_pairs, per_direction),
+                            window=self.args.window, body_bytes=self.args.body_bytes,
+                            stall_timeout=self.args.stall_timeout, pids=pids,
+                            check=lambda: self._relay_alive(service),
+                            diagnostics=lambda: _metrics_summary(service) + service.log_tail(30)
+                            + prosody.log_tail(10)))
+            result = Measurement.merge(f"relay {store}", relayed_runs)
             if profiler is not None:
                 result.profile = stop_profiler(profiler, workdir / "py-spy.txt")
                 profiler = None
@@ -429,7 +508,9 @@ class Bench:
             if relayed != result.messages:
                 result.notes.append(f"imsupport counted {relayed:.0f} relayed messages, "
                                     f"the clients {result.messages}")
-            return result
+            if direct_runs:
+                return [Measurement.merge(f"direct ({store})", direct_runs), result]
+            return [result]
         finally:
             if profiler is not None:
                 profiler.kill()
@@ -477,16 +558,15 @@ class Bench:
         invitations = await asyncio.gather(
             *(op.wait_message(invitation, timeout, "invitation") for op in operators),
             return_exceptions=True)
-        missing = [f"  {op.bare}:\n{r}" for op, r in zip(operators, invitations)
-                   if isinstance(r, BaseException)]
+        missing = [f"  {r}" for r in invitations if isinstance(r, BaseException)]
         if missing:
             raise BenchError(f"{len(missing)} of {len(operators)} operators got no invitation "
                              f"within {timeout:.0f}s:\n" + "\n".join(missing[:5])
-                             + _metrics_text(service) + service.log_tail(40))
+                             + _metrics_summary(service) + service.log_tail(40))
         chats = []
         for op, inv in zip(operators, invitations):
             assert isinstance(inv, Incoming)
-            found = re.search(r"^Client: (\S+)$", inv.body or "", re.M)
+            found = re.search(r"^Client: (\S+)$", inv.body or "", re.MULTILINE)
             client = by_jid.get(found.group(1)) if found else None
             if client is None:
                 raise BenchError(f"{op.bare}: cannot tell the client from the invitation "
@@ -511,7 +591,7 @@ class Bench:
         failed = [str(r) for r in results if isinstance(r, BaseException)]
         if failed:
             raise BenchError(f"{len(failed)} chats did not become active within {timeout:.0f}s:\n"
-                             + "\n".join(failed[:5]) + _metrics_text(service)
+                             + "\n".join(failed[:5]) + _metrics_summary(service)
                              + service.log_tail(40))
         say(f"{len(chats)} chats accepted in {time.monotonic() - started:.1f}s")
         return sorted(chats, key=lambda c: c[0])
@@ -523,6 +603,9 @@ class Bench:
         if service is not None and service.pid is not None:
             pids["imsupport"] = service.pid
         return pids
+
+    def _prosody_log(self) -> str:
+        return self.prosody.log_tail(20) if self.prosody else ""
 
     def _prosody_alive(self) -> str | None:
         if self.prosody is None or not self.prosody.running:
@@ -583,6 +666,17 @@ def _metrics_text(service: ImsupportProcess) -> str:
         return f"(no /metrics: {e})"
 
 
+def _metrics_summary(service: ImsupportProcess) -> str:
+    """The gauges and counters worth seeing when something is stuck."""
+    text = _metrics_text(service)
+    if text.startswith("(no /metrics"):
+        return "\n" + text
+    keep = [line for line in text.splitlines() if line.startswith(
+        ("imsupport_queue", "imsupport_active", "imsupport_operators", "imsupport_messages",
+         "imsupport_chats", "imsupport_store_write_errors", "imsupport_xmpp"))]
+    return "\n--- imsupport /metrics ---\n" + "\n".join(keep)
+
+
 def _metric_values(service: ImsupportProcess) -> dict[str, float]:
     values: dict[str, float] = {}
     for line in _metrics_text(service).splitlines():
@@ -610,10 +704,27 @@ def _pg_connect(url: str) -> Any:
 def check_postgres(url: str) -> None:
     try:
         _pg_connect(url).close()
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 -- any failure: report it, go on
         raise BenchError(f"cannot connect to PostgreSQL at {re.sub(r'://[^@/]*@', '://***@', url)}: "
                          f"{str(e).strip()}\n(start it, pass --pg-url, or run with --stores sqlite)"
                          ) from None
+
+
+def pg_backend_pid(url: str, schema: str) -> int | None:
+    """The server process of imsupport's connection (its application_name
+    carries the schema), to show its CPU use when PostgreSQL runs here."""
+    try:
+        conn = _pg_connect(url)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+                            (f"imsupport/{schema}",))
+                rows = cur.fetchall()
+        finally:
+            conn.close()
+    except Exception:  # noqa: BLE001 -- any failure: report it, go on
+        return None
+    return int(rows[0][0]) if len(rows) == 1 and os.path.exists(f"/proc/{rows[0][0]}") else None
 
 
 def drop_schema(url: str, schema: str) -> None:
@@ -626,7 +737,7 @@ def drop_schema(url: str, schema: str) -> None:
                 cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         finally:
             conn.close()
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 -- any failure: report it, go on
         say(f"could not drop PostgreSQL schema {schema}: {str(e).strip()}")
 
 
@@ -661,52 +772,74 @@ def stop_profiler(proc: subprocess.Popen[bytes], output: Path) -> str:
 IDLE_LEAVES = ("poll (", "epoll", "select (", "wait (threading", "_wait_for_tstate_lock",
                "get (queue", "acquire", "sleep")
 
+# Where a busy sample's time goes: the frame nearest the leaf that matches a
+# rule decides (Element methods, Deferreds and the like match nothing, so a
+# sample in Element.__setitem__ called by stanzas.message counts as building).
+CATEGORIES: list[tuple[str, Callable[[str], bool]]] = [
+    ("JID parsing (twisted JID(), stringprep)",
+     lambda f: any(k in f for k in ("jabber/jid.py", "xmpp_stringprep.py", "stringprep.py",
+                                    "encodings/idna.py"))),
+    ("serializing and writing stanzas",
+     lambda f: ("domish.py" in f and ("erializ" in f or "toXml" in f))
+     or f.startswith("XmlStream.send ") or "internet/abstract.py" in f
+     or "internet/tcp.py" in f and "doRead" not in f),
+    ("building/reading stanzas (imsupport/xmpp/stanzas.py)", lambda f: "xmpp/stanzas.py" in f),
+    ("XML parsing (domish/expat)", lambda f: "domish.py" in f and "ExpatElementStream" in f),
+    ("store: SQL, driver, group commit",
+     lambda f: any(k in f for k in ("imsupport/store/", "txpostgres/", "psycopg2", "adbapi.py",
+                                    "sqlite3"))),
+    ("core decisions and journal (imsupport/core)", lambda f: "imsupport/core/" in f),
+    ("XMPP handlers, addresses (imsupport/xmpp)", lambda f: "imsupport/xmpp/" in f),
+    ("logging", lambda f: "twisted/logger/" in f),
+    ("web (/metrics)", lambda f: "imsupport/web/" in f or "twisted/web/" in f or "klein" in f),
+]
+OTHER = "reactor, Deferreds, dispatch, other"
 
-def summarize_profile(raw: str, top: int = 14) -> str:
-    """Collapsed stacks ("thread;frame;...;frame count") -> where the busiest thread works."""
-    per_thread: dict[str, Counter[str]] = {}
+
+def summarize_profile(raw: str, top: int = 10) -> str:
+    """Collapsed stacks ("thread (id): name;frame;...;frame count") from
+    ``py-spy record --threads --idle --format raw``: per thread, the share of
+    samples that were busy; for the busiest, where that time went."""
     totals: Counter[str] = Counter()
     busy: Counter[str] = Counter()
+    categories: dict[str, Counter[str]] = {}
+    leaves: dict[str, Counter[str]] = {}
     for line in raw.splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
-        frames = stack.split(";")
-        thread, frames = frames[0], frames[1:]
+        thread, *frames = [_frame_name(f) for f in stack.split(";")]
         n = int(count)
         totals[thread] += n
-        if not frames or any(frames[-1].startswith(k) or k in frames[-1] for k in IDLE_LEAVES):
+        if not frames or any(k in frames[-1] for k in IDLE_LEAVES):
             continue
         busy[thread] += n
-        per_thread.setdefault(thread, Counter())
-        seen: set[str] = set()
-        for i, frame in enumerate(frames):
-            name = _frame_name(frame)
-            if name not in seen:
-                per_thread[thread]["incl " + name] += n
-                seen.add(name)
-            if i == len(frames) - 1:
-                per_thread[thread]["self " + name] += n
+        category = next((name for f in reversed(frames) for name, rule in CATEGORIES
+                         if rule(f)), OTHER)
+        categories.setdefault(thread, Counter())[category] += n
+        leaves.setdefault(thread, Counter())[frames[-1]] += n
     if not busy:
-        return "(py-spy recorded no busy samples)"
+        return "  (py-spy recorded no busy samples)"
     lines = []
-    for thread, count in busy.most_common(2):
-        stats = per_thread[thread]
-        lines.append(f"  {thread}: busy in {100 * count / totals[thread]:.0f}% of samples")
-        selfs = [(k[5:], v) for k, v in stats.most_common() if k.startswith("self ")][:top]
-        lines.append("    self time (share of busy samples):")
-        lines += [f"      {100 * v / count:5.1f}%  {k}" for k, v in selfs]
-        incl = [(k[5:], v) for k, v in stats.most_common() if k.startswith("incl ")
-                and ("imsupport" in k or "twisted/words" in k or "tx_xmpp" in k
-                     or "txpostgres" in k or "adbapi" in k or "sqlite" in k)][:top]
-        lines.append("    inclusive time of imsupport / twisted.words / store frames:")
-        lines += [f"      {100 * v / count:5.1f}%  {k}" for k, v in incl]
+    most = max(totals.values())
+    for thread in sorted(totals, key=lambda t: -busy[t]):
+        if not busy[thread] or totals[thread] < 0.05 * most:   # idle or short-lived threads
+            continue
+        count = busy[thread]
+        lines.append(f"  {thread.split(': ', 1)[-1]}: busy in {100 * count / totals[thread]:.0f}% "
+                     f"of its samples")
+        if count < 0.05 * sum(busy.values()):
+            continue
+        lines += [f"    {100 * v / count:5.1f}%  {k}"
+                  for k, v in categories[thread].most_common()]
+        lines.append("    top functions by own time:")
+        lines += [f"    {100 * v / count:5.1f}%  {k}" for k, v in leaves[thread].most_common(top)]
     return "\n".join(lines)
 
 
 def _frame_name(frame: str) -> str:
     """``fn (/path/to/pkg/mod.py:123)`` -> ``fn (pkg/mod.py)``."""
-    match = re.match(r"^(.*) \((.*?):\d+\)$", frame)
+    match = re.match(r"^(.*) \((.*?)(?::\d+)?\)$", frame)
     if not match:
         return frame
     fn, path = match.groups()
@@ -723,44 +856,62 @@ def _frame_name(frame: str) -> str:
 # -- report -------------------------------------------------------------------------
 
 def report(args: argparse.Namespace, results: list[Measurement], setup_seconds: float) -> str:
-    direct = next((r for r in results if r.name == "direct"), None)
+    """The table; each relay row's ratio is against the direct row measured
+    alongside it (the rounds interleave them)."""
     cores = os.cpu_count() or 1
-    out = [f"imsupport relay benchmark: {args.chats} chats, {args.messages} messages per chat "
-           f"({args.messages // 2} each way), up to {args.window} in flight per direction, "
-           f"{args.body_bytes}-byte bodies; {cores} CPU cores shared by Prosody, imsupport "
-           f"and the clients", ""]
-    header = (f"{'run':<18}{'messages':>9}{'seconds':>9}{'msg/s':>9}{'vs direct':>11}"
+    per_chat = 2 * args.rounds * max(1, args.messages // 2 // args.rounds)
+    out = [(f"imsupport relay benchmark: {args.chats} chats, {per_chat} messages per chat "
+            f"(half each way) in {args.rounds} rounds, up to {args.window} in flight per "
+            f"direction, {args.body_bytes}-byte bodies; {cores} CPU cores shared by Prosody, "
+            f"imsupport and the clients"), ""]
+    header = (f"{'run':<22}{'messages':>9}{'seconds':>9}{'msg/s':>9}{'vs direct':>11}"
               f"{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}   CPU% of one core during the run")
     out += [header, "-" * len(header)]
+    ratios: list[tuple[Measurement, float]] = []
+    base: Measurement | None = None
     for r in results:
-        ratio = f"{r.rate / direct.rate:.2f}" if direct and direct.rate else "-"
+        if r.name.startswith("direct"):
+            base, ratio = r, "(base)"
+        elif base is not None and base.rate:
+            ratios.append((r, r.rate / base.rate))
+            ratio = f"{r.rate / base.rate:.2f}"
+        else:
+            ratio = "-"
         cpu = ", ".join(f"{k} {100 * v / r.seconds:.0f}" for k, v in r.cpu.items()) \
             if r.seconds else ""
-        out.append(f"{r.name:<18}{r.messages:>9}{r.seconds:>9.2f}{r.rate:>9.0f}{ratio:>11}"
+        out.append(f"{r.name:<22}{r.messages:>9}{r.seconds:>9.2f}{r.rate:>9.0f}{ratio:>11}"
                    f"{r.percentile_ms(50):>9.1f}{r.percentile_ms(99):>9.1f}"
                    f"{max(r.latencies_ns, default=0) / 1e6:>9.1f}   {cpu}")
-    out.append("")
+    out += ["", (f"msg/s: measured messages (both directions) / time from the first send to "
+                 f"the last arrival, summed over the rounds. Latency: send -> arrival on the "
+                 f"other side. 'machine' = busy CPU of all {cores} cores, 'stolen' = CPU the "
+                 f"hypervisor gave to others, in the same unit as the processes.")]
+    directs = [r for r in results if r.name.startswith("direct")]
+    if len(directs) > 1:
+        rates = [r.rate for r in directs]
+        out.append(f"direct baseline: {min(rates):.0f} to {max(rates):.0f} msg/s across the "
+                   f"phases ({100 * (max(rates) - min(rates)) / statistics.fmean(rates):.0f}% "
+                   f"apart: the noise of this machine; each ratio uses its own phase's)")
     for r in results:
         extra = []
-        if r.store_write_ms is not None:
+        if r.store_write_ms is not None and not r.name.endswith("memory"):
             extra.append(f"mean store write (decide -> committed) {r.store_write_ms:.1f} ms")
         if r.reordered or r.wrong_from:
             extra.append(f"{r.reordered} out of order, {r.wrong_from} from an unexpected address")
+        if r.other_messages:
+            extra.append(f"{r.other_messages} other messages (not counted) arrived meanwhile")
         extra += r.notes
         if extra:
             out.append(f"{r.name}: " + "; ".join(extra))
-    if direct:
-        for r in results:
-            if r is direct or not direct.rate:
-                continue
-            ratio = r.rate / direct.rate
-            verdict = "meets" if ratio >= GOAL else "below"
-            out.append(f"{r.name}: {ratio:.2f} of direct -- {verdict} the goal of {GOAL:.2f} "
-                       f"(a bare relay without storage reaches about {BARE_RELAY:.2f})")
+    for r, ratio in ratios:
+        verdict = "meets" if ratio >= GOAL else "BELOW"
+        out.append(f"{r.name}: {ratio:.2f} of direct -- {verdict} the goal of {GOAL:.2f} "
+                   f"(a bare relay without storage reaches about {BARE_RELAY:.2f})")
     out.append(f"set-up and teardown took {setup_seconds:.0f}s")
     for r in results:
         if r.profile:
-            out += ["", f"py-spy profile of imsupport during '{r.name}':", r.profile]
+            out += ["", (f"py-spy profile of imsupport during '{r.name}' (its rounds and the "
+                         f"direct rounds between them, when it idles):"), r.profile]
     return "\n".join(out)
 
 
@@ -769,11 +920,14 @@ def report(args: argparse.Namespace, results: list[Measurement], setup_seconds: 
 async def run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> list[Measurement]:
     bench = Bench(args, cleanup)
     bench.start_prosody()
+    pairs = [] if args.no_direct else await bench.open_pairs()
     results: list[Measurement] = []
-    if not args.no_direct:
-        results.append(await bench.direct())
     for store in args.stores:
-        results.append(await bench.relay(store))
+        results += await bench.relay(store, pairs)
+    if not args.stores and pairs:
+        results.append(Measurement.merge("direct", [
+            await bench.measure_direct(pairs, f"direct round {r + 1}", bench.per_round)
+            for r in range(bench.rounds)]))
     return results
 
 
@@ -782,13 +936,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         prog="scripts/bench",
         description="Messages/s through imsupport (per store) against clients messaging "
                     "each other directly through the same Prosody, plus relay latency.")
-    p.add_argument("--chats", type=int, default=20, help="concurrent chats (and direct pairs)")
-    p.add_argument("--messages", type=int, default=400,
-                   help="measured messages per chat, half each way (default 400)")
+    p.add_argument("--chats", type=int, default=20, help="concurrent chats, and direct pairs (default 20)")
+    p.add_argument("--messages", type=int, default=1000,
+                   help="measured messages per chat, half each way (default 1000)")
+    p.add_argument("--rounds", type=int, default=4,
+                   help="the messages are measured in this many rounds, each a relay run "
+                        "and a direct run in alternating order (default 4)")
     p.add_argument("--window", type=int, default=5,
                    help="messages in flight per direction of a chat (default 5)")
     p.add_argument("--stores", default="sqlite,postgresql",
-                   help="comma-separated: sqlite, postgresql (default both)")
+                   help="comma-separated: sqlite, postgresql (default both); also memory "
+                        "(imsupport's in-memory test store: the relay without storage)")
     p.add_argument("--pg-url", default=os.environ.get("IMSUPPORT_BENCH_PG")
                    or os.environ.get("IMSUPPORT_TEST_PG") or DEFAULT_PG,
                    help="PostgreSQL database; a fresh schema bench_<random> is created in it "
@@ -797,18 +955,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--body-bytes", type=int, default=100, help="body size (default 100)")
     p.add_argument("--stall-timeout", type=float, default=30.0,
                    help="give up when no message arrives for this long (default 30 s)")
-    p.add_argument("--no-direct", action="store_true", help="skip the direct baseline")
+    p.add_argument("--no-direct", action="store_true", help="skip the direct baseline runs")
     p.add_argument("--profile", action="store_true",
                    help="sample imsupport with py-spy during each relay run (slows it down)")
     p.add_argument("--keep", action="store_true",
                    help="keep the temporary directory with the logs (also E2E_KEEP=1)")
     args = p.parse_args(argv)
     args.stores = [s.strip() for s in args.stores.split(",") if s.strip()]
-    bad = [s for s in args.stores if s not in ("sqlite", "postgresql")]
+    bad = [s for s in args.stores if s not in ("sqlite", "postgresql", "memory")]
     if bad:
-        p.error(f"unknown store(s) {bad}: use sqlite and/or postgresql")
-    if args.chats < 1 or args.messages < 2 or args.window < 1:
-        p.error("--chats, --window must be >= 1 and --messages >= 2")
+        p.error(f"unknown store(s) {bad}: use sqlite, postgresql, memory")
+    if args.chats < 1 or args.window < 1 or args.rounds < 1 or args.messages < 2 * args.rounds:
+        p.error("--chats, --window, --rounds must be >= 1 and --messages >= 2 * rounds")
     return args
 
 
@@ -826,7 +984,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 check_postgres(args.pg_url)
             results = asyncio.run(run(args, cleanup))
         except KeyboardInterrupt:
-            say("interrupted; cleaning up")
+            say("interrupted")
             return 130
         except (BenchError, ProsodyError, ServiceError, XmppFailure) as e:
             say(f"FAILED: {e}")

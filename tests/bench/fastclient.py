@@ -91,7 +91,7 @@ class FastClient(asyncio.Protocol):
         self.closed = loop.create_future()
         try:
             await asyncio.wait_for(self._login(loop, host, port), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.abort()
             raise XmppFailure(f"{self.jid}: no session on {host}:{port} within {timeout}s"
                               + (f" ({self.error})" if self.error else "")) from None
@@ -142,7 +142,7 @@ class FastClient(asyncio.Protocol):
         self.send_raw("</stream:stream>")
         try:
             await asyncio.wait_for(asyncio.shield(self.closed), timeout)  # type: ignore[arg-type]
-        except (asyncio.TimeoutError, XmppFailure):
+        except (TimeoutError, XmppFailure):
             pass
         self.abort()
 
@@ -180,7 +180,7 @@ class FastClient(asyncio.Protocol):
             self.changed.clear()
             try:
                 await asyncio.wait_for(self.changed.wait(), left)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def describe_inbox(self, last: int = 10) -> str:
