@@ -180,7 +180,7 @@ class Dispatcher:
         return d
 
     def _relayAcceptText(self, chat: Chat, text: str) -> None:
-        self.transport.toClient(chat.node, chat.client, text, chatstate="active")
+        self.transport.toClient(chat.node, chat.client, text)
         self.metrics.messages_relayed += 1
 
     def _withdrawInvitations(self, chat: Chat, taken_by: str | None = None) -> None:

@@ -59,8 +59,10 @@ class SupportCore(Dispatcher):
     # -- clients ---------------------------------------------------------------
 
     def clientSaid(self, node: str, client: str, text: str, lang: str | None = None,
-                   message_id: str | None = None, receipt: bool = False) -> Deferred:
-        """A client's message with a body to a node address."""
+                   message_id: str | None = None, receipt: bool = False,
+                   chatstate: str | None = None) -> Deferred:
+        """A client's message with a body to a node address. A chat state the
+        client sent along (XEP-0085) is relayed with it; none is invented."""
         chat_id = self.clientChats.get((node, client))
         chat = self.chats.get(chat_id) if chat_id is not None else None
         command = parseCommand(self.service.command_prefix, text)
@@ -82,7 +84,8 @@ class SupportCore(Dispatcher):
                                       then=lambda: self._afterQueuedMessage(chat, text))
         self._touch(chat)
         return self.journal.write(
-            chat, [event], then=lambda: self._relayFromClient(chat, text, message_id, receipt),
+            chat, [event],
+            then=lambda: self._relayFromClient(chat, text, message_id, receipt, chatstate),
             failed=lambda: self._notifyClient(chat, "not_delivered"))
 
     def clientChatState(self, node: str, client: str, state: str) -> None:
@@ -146,20 +149,21 @@ class SupportCore(Dispatcher):
                 self._notifyOperator(chat, operator, "client_said_while_invited", text=text)
 
     def _relayFromClient(self, chat: Chat, text: str, message_id: str | None,
-                         receipt: bool) -> None:
+                         receipt: bool, chatstate: str | None) -> None:
         for seq, operator in enumerate(chat.record.operators):
             relayed = None
             if receipt and message_id:
                 relayed = f"c{chat.id}-{chat.seq}-{seq}"
                 chat.rememberReceipt(relayed, chat.client, message_id)
             self.transport.toOperator(operator, text, node=chat.node, chat_id=chat.id,
-                                      chatstate="active", receipt_id=relayed)
+                                      chatstate=chatstate, receipt_id=relayed)
             self.metrics.messages_relayed += 1
 
     # -- operators in a chat ---------------------------------------------------
 
     def operatorSaid(self, node: str, chat_id: int, operator: str, text: str,
-                     message_id: str | None = None, receipt: bool = False) -> Deferred:
+                     message_id: str | None = None, receipt: bool = False,
+                     chatstate: str | None = None) -> Deferred:
         """An operator's message with a body to a chat address."""
         chat = self.chats.get(chat_id)
         if chat is None or chat.node != node:
@@ -182,7 +186,8 @@ class SupportCore(Dispatcher):
                                    **({"id": message_id} if message_id else {}))
         return self.journal.write(
             chat, [event],
-            then=lambda: self._relayFromOperator(chat, operator, text, message_id, receipt),
+            then=lambda: self._relayFromOperator(chat, operator, text, message_id, receipt,
+                                                 chatstate),
             failed=lambda: self._notifyOperator(chat, operator, "not_delivered"))
 
     def operatorChatState(self, chat_id: int, operator: str, state: str) -> None:
@@ -197,13 +202,13 @@ class SupportCore(Dispatcher):
             self.transport.receipt(chat.node, None, sender, original)
 
     def _relayFromOperator(self, chat: Chat, operator: str, text: str,
-                           message_id: str | None, receipt: bool) -> None:
+                           message_id: str | None, receipt: bool,
+                           chatstate: str | None) -> None:
         relayed = None
         if receipt and message_id:
             relayed = f"o{chat.id}-{chat.seq}"
             chat.rememberReceipt(relayed, operator, message_id)
-        self.transport.toClient(chat.node, chat.client, text, chatstate="active",
-                                lang=chat.record.languages[0] if chat.record.languages else None,
+        self.transport.toClient(chat.node, chat.client, text, chatstate=chatstate,
                                 receipt_id=relayed)
         self.metrics.messages_relayed += 1
 

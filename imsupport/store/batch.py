@@ -46,9 +46,15 @@ _BARRIER = _Barrier()
 
 
 class GroupCommit(Generic[W]):
-    def __init__(self, commit: Callable[[list[W]], Deferred]) -> None:
-        """``commit`` stores a list of writes in one transaction."""
+    def __init__(self, commit: Callable[[list[W]], Deferred],
+                 later: Callable[[Callable[[], None]], object] | None = None) -> None:
+        """``commit`` stores a list of writes in one transaction. ``later``
+        (e.g. ``lambda f: reactor.callLater(0, f)``) defers the start of a
+        batch to the end of the current reactor turn, so that the writes of
+        every stanza parsed from one read go together instead of the first
+        going alone: each batch costs a hand-off to the database thread."""
         self._commit = commit
+        self._later = later
         self._pending: list[tuple[W | _Barrier, Deferred]] = []
         self._draining = False
         self._closed = False
@@ -63,9 +69,15 @@ class GroupCommit(Generic[W]):
         self._pending.append((write, d))
         if not self._draining:
             self._draining = True
-            Deferred.fromCoroutine(self._drain()).addErrback(
-                lambda f: log.failure("Group commit stopped unexpectedly", f))
+            if self._later is None:
+                self._startDrain()
+            else:
+                self._later(self._startDrain)
         return d
+
+    def _startDrain(self) -> None:
+        Deferred.fromCoroutine(self._drain()).addErrback(
+            lambda f: log.failure("Group commit stopped unexpectedly", f))
 
     def barrier(self) -> Deferred:
         """Deferred[None] that fires once every write submitted so far has

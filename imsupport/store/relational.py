@@ -23,6 +23,9 @@ from imsupport.store.upgrade import Step, loadSteps
 
 log = Logger()
 
+# Seconds a batch of chat writes waits to fill before it goes to the database.
+BATCH_DELAY = 0.003
+
 
 @implementer(IStore)
 class RelationalStore:
@@ -50,6 +53,14 @@ class RelationalStore:
     def _disconnect(self) -> None:
         raise NotImplementedError
 
+    def _later(self) -> Callable[[Callable[[], None]], object] | None:
+        """How to run something at the end of this reactor turn; None when
+        the store was given no reactor (batches then start at once)."""
+        reactor = getattr(self, "_reactor", None)
+        if reactor is None:
+            return None
+        return lambda f: reactor.callLater(BATCH_DELAY, f)
+
     # -- opening and closing ---------------------------------------------------------
 
     def open(self) -> Deferred:
@@ -69,7 +80,7 @@ class RelationalStore:
         if applied:
             log.info("Upgraded the {kind} store at {where}: schema steps {steps} applied",
                      kind=self.kind, where=self._where, steps=applied)
-        self._writes = GroupCommit(self._commitWrites)
+        self._writes = GroupCommit(self._commitWrites, self._later())
 
     def close(self) -> Deferred:
         """Waits for queued chat writes before disconnecting, so nothing the

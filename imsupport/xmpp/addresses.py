@@ -47,6 +47,7 @@ def _parseJID(text: str) -> JID | None:
         return None
 
 
+@lru_cache(maxsize=20_000)
 def classify(to: JID, domain: str) -> Address:
     """What a stanza addressed to ``to`` is for."""
     if to.host != domain or to.resource:

@@ -55,46 +55,45 @@ class MessageHandler(XMPPHandler):
             self._error(stanza, address, "bad-request", "modify",
                         "Group chat messages are not accepted here.")
             return
-        body = stanzas.bodyOf(stanza)
-        who = sender.userhost()
-        if body is not None and len(body.encode("utf-8")) > self.max_bytes:
+        parts = stanzas.MessageParts(stanza)
+        body = parts.body
+        if body is not None and len(body) * 4 > self.max_bytes \
+                and len(body.encode("utf-8")) > self.max_bytes:
+            size = len(body.encode("utf-8"))
             self._error(stanza, address, "not-acceptable", "modify",
-                        f"The message is too large ({len(body.encode('utf-8'))} bytes; "
-                        f"the limit is {self.max_bytes} bytes). Please send a shorter "
-                        f"one or a file.")
+                        f"The message is too large ({size} bytes; the limit is "
+                        f"{self.max_bytes} bytes). Please send a shorter one or a file.")
             return
-        self._dispatch(stanza, address, who, body)
+        self._dispatch(stanza, address, sender.userhost(), parts)
 
     def _dispatch(self, stanza: domish.Element, address: Address, who: str,
-                  body: str | None) -> None:
+                  parts: stanzas.MessageParts) -> None:
         core = self.core
-        received = stanzas.child(stanza, stanzas.NS_RECEIPTS, "received")
-        receipt = stanzas.child(stanza, stanzas.NS_RECEIPTS, "request") is not None
         message_id = stanza.getAttribute("id")
-        chatstate = stanzas.chatstateOf(stanza)
-        text = body.strip() if body else ""
+        text = parts.body.strip() if parts.body else ""
         if address.kind == CONSOLE:
             if text:
                 core.consoleSaid(who, text)
             return
         if address.kind == NODE:
             node = address.node or ""
-            if received is not None and received.getAttribute("id"):
-                core.clientReceipt(node, who, received["id"])
+            if parts.received_id:
+                core.clientReceipt(node, who, parts.received_id)
             if text:
                 core.clientSaid(node, who, text, lang=stanzas.langOf(stanza),
-                                message_id=message_id, receipt=receipt)
-            elif chatstate:
-                core.clientChatState(node, who, chatstate)
+                                message_id=message_id, receipt=parts.receipt_requested,
+                                chatstate=parts.chatstate)
+            elif parts.chatstate:
+                core.clientChatState(node, who, parts.chatstate)
             return
         node, chat_id = address.node or "", address.chat_id or 0
-        if received is not None and received.getAttribute("id"):
-            core.operatorReceipt(chat_id, who, received["id"])
+        if parts.received_id:
+            core.operatorReceipt(chat_id, who, parts.received_id)
         if text:
             core.operatorSaid(node, chat_id, who, text, message_id=message_id,
-                              receipt=receipt)
-        elif chatstate:
-            core.operatorChatState(chat_id, who, chatstate)
+                              receipt=parts.receipt_requested, chatstate=parts.chatstate)
+        elif parts.chatstate:
+            core.operatorChatState(chat_id, who, parts.chatstate)
 
 
 class PresenceHandler(XMPPHandler):

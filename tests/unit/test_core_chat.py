@@ -300,3 +300,13 @@ def test_invitation_passes_on_when_the_operator_goes_away():
     assert "You went away" in t.last(IVAN).body
     assert "New chat #1" in t.last(OLGA).body
     assert core.operators[IVAN].invitations == set()
+
+
+def test_chat_state_sent_with_a_message_is_relayed_and_none_invented():
+    core, clock, t, store = activeChat()
+    core.clientSaid("sales", ALICE, "plain")
+    assert t.last(IVAN).chatstate is None
+    core.clientSaid("sales", ALICE, "with state", chatstate="active")
+    assert t.last(IVAN).chatstate == "active"
+    core.operatorSaid("sales", 1, IVAN, "answer", chatstate="active")
+    assert t.last(ALICE).chatstate == "active"

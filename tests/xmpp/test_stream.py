@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.unit.fakes import ALICE, IVAN
 from tests.xmpp.stream import DOMAIN, InMemoryComponent
@@ -186,3 +188,17 @@ def test_lost_stream_clears_operator_presence(comp):
     comp.xs.connectionLost(None)
     assert not comp.connection.connected
     assert not comp.core.operators[IVAN].online
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=200))
+def test_built_messages_parse_back_to_the_same_body(text):
+    from imsupport.xmpp.stanzas import message
+    from tests.xmpp.stream import OutputReader
+    reader = OutputReader()
+    reader.feed(b"<stream:stream xmlns='jabber:component:accept' "
+                b"xmlns:stream='http://etherx.jabber.org/streams'>")
+    reader.feed(message("sales@d", "a'b\"<c>&@x", text, chatstate="active",
+                        lang="ru", receipt_id="i&d").encode("utf-8"))
+    element = reader.stanzas[0]
+    assert body(element) == text
+    assert element["to"] == "a'b\"<c>&@x" and element["id"] == "i&d"
