@@ -108,6 +108,8 @@ class ImsupportService(MultiService):
 
     @inlineCallbacks
     def stopService(self):  # type: ignore[no-untyped-def]
+        if self.core is not None and self.component.connected:
+            self.core.shutdown()
         yield super().stopService()
         if self.store_ready:
             yield self.store.close()

@@ -20,6 +20,7 @@ from imsupport.core.dispatch import Dispatcher
 from imsupport.core.i18n import Translator
 from imsupport.core.model import (
     ABANDONED, ACTIVE, CLOSED, COMMAND, MESSAGE, STATE, ChatRecord, Directory)
+from imsupport.core.nodestate import NodePresence
 from imsupport.core.operators import OperatorState
 from imsupport.core.ports import Transport
 from imsupport.core.stats import Metrics
@@ -358,3 +359,14 @@ class SupportCore(Dispatcher):
         """Send every node's presence to its subscribers again."""
         self._presence.clear()
         self.refreshPresence()
+
+    def shutdown(self) -> None:
+        """The service is stopping: subscribers see every node unavailable
+        (R-PRES-1, "switched off") instead of a stale "available"."""
+        for node in self.directory.nodes:
+            presence = NodePresence(False, None, "presence_closed", 0)
+            self._presence[node.name] = presence
+            self.transport.nodePresence(node.name, None, self.presenceStatus(node.name, presence),
+                                        False)
+        for chat in self.chats.values():
+            chat.cancelTimers()

@@ -208,6 +208,8 @@ def test_node_presence_states(start_imsupport, xmpp_client):
     assert "All operators are busy" in busy.status
     ivan.disconnect()
     assert carol.wait_presence(SALES, show="xa").status.startswith("No operators online")
+    service.stop()
+    assert carol.wait_presence(SALES, ptype="unavailable").status == "Switched off."
 
 
 def test_component_reconnects_after_prosody_restart(prosody, start_imsupport, xmpp_client):

@@ -99,3 +99,14 @@ def test_russian_client_gets_russian_greeting():
     core.clientSaid("sales", ALICE, "Здравствуйте", lang="ru")
     assert t.to(ALICE)[0].body.startswith("Здравствуйте! Вы 1-й в очереди")
     assert t.to(ALICE)[0].extra["lang"] == "ru"
+
+
+def test_shutdown_makes_nodes_unavailable():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    core.shutdown()
+    last = t.presences("sales")[-1]
+    assert last.extra == {"show": None, "available": False} and last.body == "Switched off."
+    clock.advance(10_000)
+    assert "expired" not in " ".join(t.bodies(IVAN)), "timers stop with the service"
