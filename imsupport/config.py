@@ -11,10 +11,13 @@ admin fixing it has only the file in front of them.
 """
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from imsupport.configvalues import (
@@ -23,6 +26,7 @@ from imsupport.configvalues import (
     _port,
     _positive,
     OFF_HOURS,
+    PLUGIN_NAME,
     RINGS,
     SCOPES,
     SEED_MODES,
@@ -32,6 +36,7 @@ from imsupport.configvalues import (
     _choice,
     _domain,
     _exception,
+    _frozen,
     _httpUrl,
     _instant,
     _language,
@@ -104,6 +109,15 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class PluginsConfig:
+    """[plugins]: the eligibility check deadline, and each plugin's own table
+    ([plugins.<name>]) as a read-only mapping; plugins validate their keys."""
+    check_timeout: float = 2.0
+    options: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=lambda: MappingProxyType({}), hash=False)
+
+
+@dataclass(frozen=True)
 class Config:
     service: ServiceConfig
     xmpp: XmppConfig = field(default_factory=XmppConfig)
@@ -112,6 +126,7 @@ class Config:
     api_tokens: tuple[ApiToken, ...] = ()
     filters: FiltersConfig = field(default_factory=FiltersConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    plugins: PluginsConfig = field(default_factory=PluginsConfig)
     directory: Directory = field(default_factory=Directory)
     path: str = ""
 
@@ -270,6 +285,31 @@ def _limits(t: _Table) -> LimitsConfig:
     return limits
 
 
+def _plugins(t: _Table) -> PluginsConfig:
+    """Every key but check_timeout is a plugin's table, read by the plugin."""
+    options = {}
+    for name, raw in t.data.items():
+        if name == "check_timeout":
+            continue
+        if not isinstance(raw, dict):
+            close = difflib.get_close_matches(name, ["check_timeout"], n=1)
+            if close:
+                raise ConfigError(f"{t.file}: unknown key {t.where(name)} "
+                                  f'(did you mean "{close[0]}"?)')
+            raise t.fail(name, f"must be a table ([plugins.{name}]) of that plugin's "
+                         f"options, got {_show(raw)}")
+        if not PLUGIN_NAME.fullmatch(name):
+            raise t.fail(name, 'is not a plugin name (plugin names use a-z, 0-9 and "_")')
+        t.seen.add(name)
+        options[name] = _frozen(raw)
+    plugins = PluginsConfig(
+        check_timeout=t.value("check_timeout", _positiveNumber, 2.0),
+        options=MappingProxyType(options),
+    )
+    t.finish()
+    return plugins
+
+
 def _storage(t: _Table, base: str) -> StorageConfig:
     storage = StorageConfig(url=t.value("url", _storageUrl(base), StorageConfig.url))
     t.finish()
@@ -301,6 +341,7 @@ def parseConfig(text: str, path: str = "<string>") -> Config:
         api_tokens=_apiTokens(root.tables("api_tokens")),
         filters=_filters(root.table("filters")),
         limits=_limits(root.table("limits")),
+        plugins=_plugins(root.table("plugins")),
         directory=Directory(nodes=tuple(nodes), operators=operators,
                             faq=_faq(root.tables("faq"))),
         path=os.path.abspath(path) if real else "",

@@ -12,6 +12,7 @@ import json
 import os
 import re
 from datetime import date, datetime, time
+from types import MappingProxyType
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,6 +34,7 @@ _DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 _LOCALPART = re.compile(r"[^\s\"&'/:<>@]{1,1023}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+PLUGIN_NAME = re.compile(r"[a-z0-9_]+")
 _SPAN = re.compile(r"(\d\d):(\d\d)\s*-\s*(\d\d):(\d\d)")
 _SCHEDULE_ITEM = re.compile(r"(?P<days>.+?)\s+(?P<span>\S+\s*-\s*\S+)")
 _EXCEPTION = re.compile(r"(?P<day>\d{4}-\d\d-\d\d)\s+(?P<rest>closed|\d\d:\d\d\s*-\s*\d\d:\d\d)")
@@ -345,6 +347,16 @@ def _storageUrl(base: str) -> Callable[[Any], str]:
 
 def _localPath(base: str) -> Callable[[Any], str]:
     return lambda v: os.path.normpath(os.path.join(base, _name(v)))
+
+
+def _frozen(v: Any) -> Any:
+    """A read-only copy of a TOML value (tables become read-only mappings,
+    arrays tuples), so a plugin's options in the Config cannot change."""
+    if isinstance(v, dict):
+        return MappingProxyType({k: _frozen(x) for k, x in v.items()})
+    if isinstance(v, list):
+        return tuple(_frozen(x) for x in v)
+    return v
 
 
 def _httpUrl(v: Any) -> str:

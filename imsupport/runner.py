@@ -5,7 +5,7 @@ then connects the XMPP component; the web side listens from the start so
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService
@@ -16,7 +16,9 @@ from twisted.web.server import Site
 
 from imsupport import __version__
 from imsupport.config import Config
+from imsupport.core.eligibility import EligibilityChecks, IEligibilityCheck, loadChecks
 from imsupport.core.service import SupportCore
+from imsupport.core.switches import Switches
 from imsupport.store import makeStore
 from imsupport.store.interfaces import IStore
 from imsupport.web.app import WebSide
@@ -31,7 +33,8 @@ STORE_RETRY = 5.0  # seconds between attempts to open the store at start
 
 
 class ImsupportService(MultiService):
-    def __init__(self, config: Config, reactor: Any) -> None:
+    def __init__(self, config: Config, reactor: Any,
+                 checks: Sequence[IEligibilityCheck] | None = None) -> None:
         super().__init__()
         self.config = config
         self.reactor = reactor
@@ -41,6 +44,10 @@ class ImsupportService(MultiService):
         self.component = ComponentConnection(
             reactor, config.service.domain, config.xmpp.host, config.xmpp.port,
             config.xmpp.secret, max_delay=config.xmpp.reconnect_max_delay)
+        plugins = config.plugins
+        if checks is None:
+            checks = loadChecks(plugins.options)
+        self.eligibility = EligibilityChecks(checks, reactor, timeout=plugins.check_timeout)
         self.web = WebSide(lambda: self.core, lambda: self.component.connected,
                            lambda: self.store_ready)
         site = Site(self.web.resource())
@@ -69,11 +76,13 @@ class ImsupportService(MultiService):
         directory = yield self._seedDirectory()
         last_chat_id = yield self.store.maxChatId()
         subscribers = yield self.store.subscribers()
+        switched_off = yield self.store.switchedOff()
         addresses = Addresses(self.config.service.domain)
         transport = XmppTransport(self.component, addresses, subscribers)
         core = SupportCore(clock=self.reactor, store=self.store, transport=transport,
                            directory=directory, service=self.config.service,
-                           limits=self.config.limits, last_chat_id=last_chat_id)
+                           limits=self.config.limits, last_chat_id=last_chat_id,
+                           switches=Switches(switched_off), eligibility=self.eligibility)
         self.core = core
         attachHandlers(self.component, core, addresses, self.store, transport,
                        self.config.limits.max_message_bytes)

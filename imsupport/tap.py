@@ -7,6 +7,7 @@ from twisted.application.service import IService
 from twisted.python import usage
 
 from imsupport.config import ConfigError, loadConfig
+from imsupport.core.eligibility import loadChecks
 
 
 class Options(usage.Options):
@@ -22,6 +23,10 @@ class Options(usage.Options):
             self["loaded"] = loadConfig(self["config"])
         except ConfigError as e:
             raise usage.UsageError(str(e)) from None
+        try:
+            self["checks"] = loadChecks(self["loaded"].plugins.options)
+        except ValueError as e:
+            raise usage.UsageError(f"{self['config']}: {e}") from None
 
 
 def makeService(options: Options) -> IService:
@@ -29,4 +34,4 @@ def makeService(options: Options) -> IService:
 
     from imsupport.runner import ImsupportService
 
-    return ImsupportService(options["loaded"], reactor)
+    return ImsupportService(options["loaded"], reactor, checks=options["checks"])

@@ -19,11 +19,18 @@ class Chat:
     seq: int = 0  # last event seq handed out
     client_lines: list[tuple[float, str]] = field(default_factory=list)
     invitations: dict[str, IDelayedCall] = field(default_factory=dict)
-    tried: set[str] = field(default_factory=set)
+    passed: set[str] = field(default_factory=set)  # declined or timed out this round
+    declines: dict[str, int] = field(default_factory=dict)  # operator -> declines
     last_operator: str | None = None  # of the client's previous chat here
+    looking_up: bool = False  # the client's previous operator is being read
+    checking: bool = False  # eligibility plugins are being asked
+    wave: int | None = None  # the wave being offered now
+    min_wave: int | None = None  # escalated past the waves below
+    last_reasons: dict[str, str] = field(default_factory=dict)  # routing's, for !status
     idle_timer: IDelayedCall | None = None
     client_gone_timer: IDelayedCall | None = None
     retry_timer: IDelayedCall | None = None
+    escalation_timer: IDelayedCall | None = None
     # relayed message id -> (who sent the original, the original id)
     receipts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -58,10 +65,18 @@ class Chat:
 
     def cancelTimers(self) -> None:
         for call in [self.idle_timer, self.client_gone_timer, self.retry_timer,
-                     *self.invitations.values()]:
+                     self.escalation_timer, *self.invitations.values()]:
             if call is not None and call.active():
                 call.cancel()
         self.idle_timer = self.client_gone_timer = self.retry_timer = None
+        self.escalation_timer = None
+
+    def stopOffering(self) -> None:
+        """The chat left the queue: no more rounds or escalations."""
+        for call in (self.retry_timer, self.escalation_timer):
+            if call is not None and call.active():
+                call.cancel()
+        self.retry_timer = self.escalation_timer = None
 
 
 def parseCommand(prefix: str, text: str) -> tuple[str, list[str]] | None:

@@ -4,10 +4,13 @@ A node's presence (R-PRES-1) from its operators' states: a pure function.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from imsupport.core.model import Node
 from imsupport.core.operators import AFK, FREE, OFFLINE, OperatorState
+
+OPEN = "open"
+AUTOREPLY = "autoreply"
 
 
 @dataclass(frozen=True)
@@ -18,15 +21,23 @@ class NodePresence:
     queue: int
 
 
-def nodeOperators(node: Node) -> set[str]:
-    return {jid for group in node.groups for jid in group.operators}
+def nodeOperators(node: Node, groups_off: Iterable[str] = ()) -> set[str]:
+    """Operators of the node's switched-on groups (manual-only ones too: they
+    answer redirected chats)."""
+    off = set(groups_off)
+    return {jid for group in node.groups if group.name not in off for jid in group.operators}
 
 
 def nodePresence(node: Node, operators: Mapping[str, OperatorState], queue: int,
-                 switched_on: bool = True) -> NodePresence:
-    if not switched_on:
+                 mode: str = OPEN, groups_off: Iterable[str] = ()) -> NodePresence:
+    """``operators`` holds the node's usable operators (on shift, switched
+    on); ``mode`` is the node's availability (open, autoreply, offline)."""
+    if mode == AUTOREPLY:
+        return NodePresence(True, "xa", "presence_closed_hours", queue)
+    if mode != OPEN:
         return NodePresence(False, None, "presence_closed", queue)
-    states = [operators[jid] for jid in sorted(nodeOperators(node)) if jid in operators]
+    states = [operators[jid] for jid in sorted(nodeOperators(node, groups_off))
+              if jid in operators]
     online = [op for op in states if op.state != OFFLINE]
     if not online:
         return NodePresence(True, "xa", "presence_offline", queue)

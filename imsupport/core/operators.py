@@ -52,11 +52,11 @@ class OperatorState:
             return AFK
         return FREE
 
-    def snapshot(self) -> OperatorSnapshot:
+    def snapshot(self, on_shift: bool = True, switched_off: bool = False) -> OperatorSnapshot:
         return OperatorSnapshot(
             jid=self.jid, online=self.online, afk=self.afk, load=self.load,
             max_chats=self.operator.max_chats, languages=self.operator.languages,
-            idle_since=self.idle_since)
+            idle_since=self.idle_since, on_shift=on_shift, switched_off=switched_off)
 
     def setPresence(self, resource: str, available: bool, show: str | None,
                     now: float) -> bool:

@@ -16,32 +16,44 @@ from twisted.logger import Logger
 
 from imsupport.config import LimitsConfig, ServiceConfig
 from imsupport.core.chat import Chat, parseCommand
-from imsupport.core.dispatch import Dispatcher
+from imsupport.core.clients import Clients
+from imsupport.core.console import Console
+from imsupport.core.eligibility import EligibilityChecks
 from imsupport.core.i18n import Translator
-from imsupport.core.model import (
-    ABANDONED, ACTIVE, CLOSED, COMMAND, MESSAGE, STATE, ChatRecord, Directory)
+from imsupport.core.model import ABANDONED, ACTIVE, CLOSED, COMMAND, MESSAGE, STATE, Directory
 from imsupport.core.nodestate import NodePresence
 from imsupport.core.operators import OperatorState
 from imsupport.core.ports import Transport
 from imsupport.core.stats import Metrics
+from imsupport.core.switches import HARD, SOFT, Switches, Target
 from imsupport.store.interfaces import IStore
 
 log = Logger()
 
+# What the client is told when a chat closes, by reason. The client who went
+# away is not told; a switched-off chat's client was told before it closed.
+CLIENT_GOODBYES = {"operator": "closed_by_operator", "client": "closed_by_client",
+                   "idle": "closed_idle"}
 
-class SupportCore(Dispatcher):
+
+class SupportCore(Clients):
     def __init__(self, *, clock: IReactorTime, store: IStore, transport: Transport,
                  directory: Directory, service: ServiceConfig,
                  limits: LimitsConfig | None = None, translator: Translator | None = None,
-                 last_chat_id: int = 0) -> None:
+                 last_chat_id: int = 0, switches: Switches | None = None,
+                 eligibility: EligibilityChecks | None = None) -> None:
         super().__init__(clock=clock, store=store, transport=transport,
                          directory=directory, service=service,
                          translator=translator or Translator(default=service.default_language),
-                         metrics=Metrics())
+                         metrics=Metrics(), switches=switches, eligibility=eligibility)
         self.limits = limits or LimitsConfig()
         self._last_chat_id = last_chat_id
-        self.clientChats: dict[tuple[str, str], int] = {}  # (node, client) -> open chat
-        self.lastOperator: dict[tuple[str, str], str] = {}  # (node, client) -> operator
+        self.clientChats = {}
+        self.lastOperator = {}
+        self.clientLanguages = {}
+        self._closedNoticeAt = {}
+        self.console = Console(self)
+        self.watchSchedules()
 
     # -- what adapters ask ---------------------------------------------------
 
@@ -56,109 +68,6 @@ class SupportCore(Dispatcher):
 
     def openChat(self, chat_id: int) -> Chat | None:
         return self.chats.get(chat_id)
-
-    # -- clients ---------------------------------------------------------------
-
-    def clientSaid(self, node: str, client: str, text: str, lang: str | None = None,
-                   message_id: str | None = None, receipt: bool = False,
-                   chatstate: str | None = None) -> Deferred:
-        """A client's message with a body to a node address. A chat state the
-        client sent along (XEP-0085) is relayed with it; none is invented."""
-        chat_id = self.clientChats.get((node, client))
-        chat = self.chats.get(chat_id) if chat_id is not None else None
-        command = parseCommand(self.service.command_prefix, text)
-        if command is not None and command[0] == "end":
-            if chat is None:
-                return succeed(None)
-            event = self.journal.event(chat, COMMAND, "client", text)
-            return self.journal.write(chat, [event], then=lambda: self.closeChat(
-                chat, "client"))
-        if chat is None:
-            chat = self._startChat(node, client, lang)
-        data = {"id": message_id} if message_id else {}
-        event = self.journal.event(chat, MESSAGE, "client", text, **data)
-        if chat.queued:
-            chat.client_lines.append((event.at, text))
-            if not chat.record.first_line:
-                chat.record.first_line = text[:200]
-            return self.journal.write(chat, [event], save=event.seq <= 3,
-                                      then=lambda: self._afterQueuedMessage(chat, text))
-        self._touch(chat)
-        return self.journal.write(
-            chat, [event],
-            then=lambda: self._relayFromClient(chat, text, message_id, receipt, chatstate),
-            failed=lambda: self._notifyClient(chat, "not_delivered"))
-
-    def clientChatState(self, node: str, client: str, state: str) -> None:
-        chat = self.chats.get(self.clientChats.get((node, client), -1))
-        if chat is not None and chat.active:
-            for operator in chat.record.operators:
-                self.transport.toOperator(operator, None, node=chat.node,
-                                          chat_id=chat.id, chatstate=state)
-
-    def clientReceipt(self, node: str, client: str, message_id: str) -> None:
-        chat = self.chats.get(self.clientChats.get((node, client), -1))
-        if chat is not None and message_id in chat.receipts:
-            sender, original = chat.receipts.pop(message_id)
-            self.transport.receipt(node, chat.id, sender, original)
-
-    def clientPresence(self, node: str, client: str, available: bool) -> None:
-        chat = self.chats.get(self.clientChats.get((node, client), -1))
-        if chat is None:
-            return
-        if available:
-            if chat.client_gone_timer is not None and chat.client_gone_timer.active():
-                chat.client_gone_timer.cancel()
-            chat.client_gone_timer = None
-        elif chat.client_gone_timer is None:
-            grace = self.nodeOf(chat).client_grace
-            chat.client_gone_timer = self.clock.callLater(
-                grace, self.closeChat, chat, "client_gone")
-
-    def _startChat(self, node: str, client: str, lang: str | None) -> Chat:
-        self._last_chat_id += 1
-        languages = self._clientLanguages(node, lang)
-        record = ChatRecord(id=self._last_chat_id, node=node, client=client,
-                            languages=languages, created_at=self.clock.seconds())
-        chat = Chat(record=record, last_operator=self.lastOperator.get((node, client)))
-        self.chats[chat.id] = chat
-        self.clientChats[(node, client)] = chat.id
-        self.queues.setdefault(node, []).append(chat.id)
-        self.metrics.chats_started += 1
-        event = self.journal.event(chat, STATE, "system", "queued")
-        self.journal.write(chat, [event], save=True)
-        log.info("Chat {chat} queued in {node} for {client}", chat=chat.id,
-                 node=node, client=client)
-        self.refreshPresence()
-        return chat
-
-    def _clientLanguages(self, node: str, lang: str | None) -> tuple[str, ...]:
-        defaults = self.directory.node(node).languages  # type: ignore[union-attr]
-        if lang:
-            base = lang.lower().split("-")[0]
-            return (base,) + tuple(x for x in defaults if x != base)
-        return tuple(defaults)
-
-    def _afterQueuedMessage(self, chat: Chat, text: str) -> None:
-        if len(chat.client_lines) == 1:
-            position = self.queues[chat.node].index(chat.id) + 1
-            title = self.nodeOf(chat).title or chat.node
-            self._notifyClient(chat, "queued", position=position, title=title)
-            self.dispatch()
-        else:
-            for operator in chat.invitations:
-                self._notifyOperator(chat, operator, "client_said_while_invited", text=text)
-
-    def _relayFromClient(self, chat: Chat, text: str, message_id: str | None,
-                         receipt: bool, chatstate: str | None) -> None:
-        for seq, operator in enumerate(chat.record.operators):
-            relayed = None
-            if receipt and message_id:
-                relayed = f"c{chat.id}-{chat.seq}-{seq}"
-                chat.rememberReceipt(relayed, chat.client, message_id)
-            self.transport.toOperator(operator, text, node=chat.node, chat_id=chat.id,
-                                      chatstate=chatstate, receipt_id=relayed)
-            self.metrics.messages_relayed += 1
 
     # -- operators in a chat ---------------------------------------------------
 
@@ -247,33 +156,6 @@ class SupportCore(Dispatcher):
             self.dispatch()
             self.refreshPresence()
 
-    def consoleSaid(self, sender: str, text: str) -> None:
-        """A message to the bare service address (R-ADDR-4)."""
-        if not (self.isOperator(sender) or self.isAdmin(sender)):
-            self._notifyOperatorDirect(sender, "console_not_operator")
-            return
-        command = parseCommand(self.service.command_prefix, text)
-        name = command[0] if command else "help"
-        if name == "status":
-            self._notifyOperatorDirect(sender, "console_status", **self._statusFields(sender))
-        elif name == "help":
-            self._notifyOperatorDirect(sender, "operator_help")
-        else:
-            known = ", ".join(self.service.command_prefix + c for c in ("help", "status"))
-            self._notifyOperatorDirect(sender, "unknown_command",
-                                       command=self.service.command_prefix + name, known=known)
-
-    def _statusFields(self, jid: str) -> dict[str, object]:
-        state = self.operators.get(jid)
-        languages = state.operator.languages if state else ()
-        queues = ", ".join(f"{name}: {len(self.queues.get(name, []))}"
-                           for name in sorted(n.name for n in self.directory.nodes))
-        return {"state": self.translator.text(f"state_{state.state}" if state else "state_offline",
-                                              languages),
-                "chats": len(state.chats) if state else 0,
-                "max_chats": state.operator.max_chats if state else 0,
-                "queues": queues or "-"}
-
     # -- closing -----------------------------------------------------------------
 
     def closeChat(self, chat: Chat, reason: str, by: str | None = None) -> Deferred:
@@ -318,9 +200,8 @@ class SupportCore(Dispatcher):
             if reason == "client":
                 self._notifyClient(chat, "abandoned")
             return
-        client_key = {"operator": "closed_by_operator", "client": "closed_by_client",
-                      "idle": "closed_idle", "client_gone": "closed_client_gone"}[reason]
-        if reason != "client_gone":
+        client_key = CLIENT_GOODBYES.get(reason)
+        if client_key is not None:
             self._notifyClient(chat, client_key, name=name, minutes=minutes)
         for operator in operators:
             languages = self.operators[operator].operator.languages \
@@ -346,6 +227,60 @@ class SupportCore(Dispatcher):
 
     def operatorStates(self) -> dict[str, OperatorState]:
         return self.operators
+
+    def consoleSaid(self, sender: str, text: str) -> None:
+        """A message to the bare service address (R-ADDR-4)."""
+        self.console.said(sender, text)
+
+    # -- switching off and on (R-NODE-3) ---------------------------------------------
+
+    def switch(self, target: Target, on: bool, mode: str = SOFT,
+               by: str = "system") -> Deferred:
+        """Switch ``target`` off or on and persist it. Off stops new offers
+        there; a node (or the service) off also turns away clients who have
+        no chat yet and ends its queue; ``hard`` also closes the active chats
+        it covers, with a notice to both sides. Deferred[bool]: changed."""
+        changed = self.switches.set(target, on)
+        d = self.store.setSwitch(target.key, not on, mode)
+        log.info("{by} switched {state} {target} ({mode})", by=by, target=target.describe(),
+                 state="on" if on else "off", mode=mode)
+        if not on:
+            for chat in list(self.chats.values()):
+                if chat.queued and self._switchedAway(chat):
+                    for operator in list(chat.invitations):
+                        self.expire(chat, operator, "invitation_withdrawn", redispatch=False)
+                    if target.kind in ("service", "node"):
+                        self._notifyClient(chat, "closed_switched_off")
+                        self.closeChat(chat, "switched_off", by)
+                elif chat.active and mode == HARD and self._covers(target, chat):
+                    self._notifyClient(chat, "closed_switched_off")
+                    self.closeChat(chat, "switched_off", by)
+        self.dispatch()
+        self.refreshPresence()
+        return d.addCallback(lambda _: changed)
+
+    def _switchedAway(self, chat: Chat) -> bool:
+        return self.switches.nodeOff(chat.node) or any(
+            self._offFor(chat.node, op) for op in chat.invitations)
+
+    def _offFor(self, node: str, operator: str) -> bool:
+        return self.switches.operatorOff(operator) or operator in self.switches.offOperators(node)
+
+    def _covers(self, target: Target, chat: Chat) -> bool:
+        """Whether a hard switch-off of ``target`` ends this active chat."""
+        if target.kind == "service":
+            return True
+        if target.kind == "node":
+            return chat.node == target.node
+        if target.kind == "operator":
+            return (target.node in (None, chat.node)) and target.operator in chat.record.operators
+        node = self.nodeOf(chat)
+        if chat.node != target.node:
+            return False
+        members = {jid for g in node.groups if g.name == target.group for jid in g.operators}
+        others = {jid for g in node.groups if g.name != target.group
+                  and g.name not in self.switches.offGroups(node.name) for jid in g.operators}
+        return any(op in members and op not in others for op in chat.record.operators)
 
     # -- the XMPP stream -------------------------------------------------------------
 

@@ -95,3 +95,12 @@ class IStore(Interface):
 
     def subscribers():  # type: ignore[misc]
         """Deferred[dict[str, set[str]]]: node name -> subscribed bare JIDs."""
+
+    # -- switches (R-NODE-3) -------------------------------------------------
+
+    def setSwitch(target, off, mode="soft"):  # type: ignore[misc]
+        """Record a target (a key of imsupport.core.switches) switched off
+        (``off`` True, with its mode) or back on. Deferred[None]."""
+
+    def switchedOff():  # type: ignore[misc]
+        """Deferred[set[str]]: the targets that are switched off."""

@@ -41,6 +41,7 @@ class MemoryStore:
         self._chats: dict[int, ChatRow] = {}
         self._events: dict[int, dict[int, EventRow]] = {}
         self._subscribers: dict[str, set[str]] = {}
+        self._switches: dict[str, str] = {}
 
     def open(self) -> Deferred:
         return succeed(None)
@@ -170,3 +171,15 @@ class MemoryStore:
 
     def subscribers(self) -> Deferred:
         return succeed({node: set(jids) for node, jids in self._subscribers.items()})
+
+    # -- switches (R-NODE-3) ---------------------------------------------------------------
+
+    def setSwitch(self, target: str, off: bool, mode: str = "soft") -> Deferred:
+        if off:
+            self._switches[target] = mode
+        else:
+            self._switches.pop(target, None)
+        return succeed(None)
+
+    def switchedOff(self) -> Deferred:
+        return succeed(set(self._switches))

@@ -182,3 +182,11 @@ class RelationalStore:
 
     def subscribers(self) -> Deferred:
         return self._call(sql.subscribers())
+
+    # -- switches (R-NODE-3) ---------------------------------------------------------------
+
+    def setSwitch(self, target: str, off: bool, mode: str = "soft") -> Deferred:
+        return self._call(sql.setSwitch(target, off, mode, time.time()))
+
+    def switchedOff(self) -> Deferred:
+        return self._call(sql.switchedOff())

@@ -245,3 +245,19 @@ def upgrade(dialect: str, steps: Sequence[Any], now: float) -> Program[list[int]
                           "VALUES (?, ?, ?)", (step.version, step.name, now))
             applied.append(step.version)
     return applied
+
+
+# -- switches -------------------------------------------------------------------
+
+def setSwitch(target: str, off: bool, mode: str, at: float) -> Program[None]:
+    if off:
+        yield Execute("INSERT INTO switches (target, mode, at) VALUES (?, ?, ?) "
+                      "ON CONFLICT (target) DO UPDATE SET mode = excluded.mode, "
+                      "at = excluded.at", (target, mode, at))
+    else:
+        yield Execute("DELETE FROM switches WHERE target = ?", (target,))
+
+
+def switchedOff() -> Program[set[str]]:
+    rows = yield Query("SELECT target FROM switches")
+    return {target for (target,) in rows}

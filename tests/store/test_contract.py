@@ -326,6 +326,20 @@ async def test_subscribers(store: Any) -> None:
     assert await store.subscribers() == {"sales": {"b@x"}}
 
 
+# -- switches -----------------------------------------------------------------------------
+
+@pytest_twisted.ensureDeferred
+async def test_switches(store: Any) -> None:
+    assert await store.switchedOff() == set()
+    await store.setSwitch("node:sales", True, "soft")
+    await store.setSwitch("operator:ivan@x@sales", True, "hard")
+    await store.setSwitch("node:sales", True, "hard")  # again: still one row
+    assert await store.switchedOff() == {"node:sales", "operator:ivan@x@sales"}
+    await store.setSwitch("node:sales", False)
+    await store.setSwitch("service", False)  # on already: not an error
+    assert await store.switchedOff() == {"operator:ivan@x@sales"}
+
+
 # -- throughput and ordering ---------------------------------------------------------
 
 @pytest_twisted.ensureDeferred

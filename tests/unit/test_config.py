@@ -25,6 +25,7 @@ from imsupport.config import (
     ConfigError,
     FiltersConfig,
     LimitsConfig,
+    PluginsConfig,
     ServiceConfig,
     StorageConfig,
     WebConfig,
@@ -279,6 +280,8 @@ def test_minimalConfigGetsTheDefaults(tmp_path: Path) -> None:
     assert config.service.seed_directory == "replace"
     assert config.storage.url == "sqlite:///var/lib/imsupport/imsupport.sqlite"
     assert config.limits.max_message_bytes == 65536
+    assert config.plugins == PluginsConfig(check_timeout=2.0)
+    assert dict(config.plugins.options) == {}
 
 
 def test_directoryDefaults(tmp_path: Path) -> None:
@@ -331,6 +334,11 @@ ACCEPTED = [
     ("xmpp.port", 5275, lambda c: c.xmpp.port, 5275),
     ("xmpp.host", "xmpp.internal", lambda c: c.xmpp.host, "xmpp.internal"),
     ("limits.max_message_bytes", 1000, lambda c: c.limits.max_message_bytes, 1000),
+    ("plugins.check_timeout", 0.5, lambda c: c.plugins.check_timeout, 0.5),
+    ("plugins.check_timeout", 3, lambda c: c.plugins.check_timeout, 3.0),
+    ("plugins.onthephone", {"path": "/run/phone.txt"},
+     lambda c: dict(c.plugins.options["onthephone"]), {"path": "/run/phone.txt"}),
+    ("plugins.crm_busy_2", {}, lambda c: dict(c.plugins.options), {"crm_busy_2": {}}),
     ("storage.url", "memory:", lambda c: c.storage.url, "memory:"),
     ("storage.url", "postgresql://imsupport@db:5432/imsupport", lambda c: c.storage.url,
      "postgresql://imsupport@db:5432/imsupport"),
@@ -389,6 +397,36 @@ def test_theSameGroupNameMayAppearInTwoNodes(tmp_path: Path) -> None:
     data["nodes"].append(copy.deepcopy(data["nodes"][0]) | {"name": "support"})
     config = loadConfig(write(tmp_path, toToml(data)))
     assert [n.name for n in config.directory.nodes] == ["sales", "support"]
+
+
+def test_pluginTablesPassThroughReadOnly(tmp_path: Path) -> None:
+    """Keys inside [plugins.<name>] are the plugin's business: any key, any
+    value, kept in file order, and nobody downstream can change them."""
+    text = MINIMAL + '''
+[plugins]
+check_timeout = 0.25
+[plugins.zeta]
+anything = "goes"
+[plugins.alpha]
+hosts = ["a", "b"]
+retries = 3
+  [plugins.alpha.auth]
+  user = "u"
+'''
+    config = loadConfig(write(tmp_path, text))
+    plugins = config.plugins
+    assert plugins.check_timeout == 0.25
+    assert list(plugins.options) == ["zeta", "alpha"]
+    assert plugins.options["zeta"] == {"anything": "goes"}
+    alpha = plugins.options["alpha"]
+    assert alpha == {"hosts": ("a", "b"), "retries": 3, "auth": {"user": "u"}}
+    with pytest.raises(TypeError):
+        alpha["retries"] = 4  # type: ignore[index]
+    with pytest.raises(TypeError):
+        alpha["auth"]["user"] = "v"  # type: ignore[index]
+    with pytest.raises(TypeError):
+        plugins.options["new"] = {}  # type: ignore[index]
+    hash(config)  # the Config stays usable as a key
 
 
 # -- errors: each names the file and the key path --------------------------------------
@@ -557,6 +595,20 @@ REJECTED = [
     ("storage.url", "sqlite:data/", 'storage.url must be "sqlite:///absolute/path/file" or'),
     ("storage.url", "sqlite://host/x", 'storage.url must be "sqlite:///absolute/path/file" or'),
     ("storage.url", 1, "storage.url must be a string, got 1"),
+    # plugins: the core checks the shape; each plugin checks its own table's keys
+    ("plugins", 5, "plugins must be a table ([plugins]), got 5"),
+    ("plugins.check_timeout", 0, "plugins.check_timeout must be a positive number, got 0"),
+    ("plugins.check_timeout", -1.5, "plugins.check_timeout must be a positive number"),
+    ("plugins.check_timeout", "2s", 'plugins.check_timeout must be a positive number, got "2s"'),
+    ("plugins.check_timeout", True, "plugins.check_timeout must be a positive number, got true"),
+    ("plugins.timeout", 2, 'unknown key plugins.timeout (did you mean "check_timeout"?)'),
+    ("plugins.onthephone", "/run/phone.txt",
+     "plugins.onthephone must be a table ([plugins.onthephone]) of that plugin's options, "
+     'got "/run/phone.txt"'),
+    ("plugins.OnThePhone", {"path": "/x"},
+     'plugins.OnThePhone is not a plugin name (plugin names use a-z, 0-9 and "_")'),
+    ("plugins.on-the-phone", {}, "plugins.on-the-phone is not a plugin name"),
+    ("plugins.on the phone", {}, 'plugins."on the phone" is not a plugin name'),
 ]
 
 
@@ -708,9 +760,9 @@ def test_shippedExampleParses() -> None:
 DOCUMENTED = [
     (cls.__name__, f.name)
     for cls in (ServiceConfig, XmppConfig, StorageConfig, WebConfig, ApiToken, FiltersConfig,
-                LimitsConfig, Operator, Node, Group, FaqEntry)
-    for f in fields(cls) if f.name != "groups"
-]
+                LimitsConfig, PluginsConfig, Operator, Node, Group, FaqEntry)
+    for f in fields(cls) if f.name not in ("groups", "options")
+] + [("onthephone", "path")]
 
 
 @pytest.mark.parametrize("owner, key", DOCUMENTED, ids=[f"{o}.{k}" for o, k in DOCUMENTED])

@@ -49,7 +49,7 @@ def test_status_counts_the_queue():
 
 def test_switched_off_node_is_unavailable():
     node = Node("x", groups=(Group("g", ("a@b",)),))
-    p = nodePresence(node, {}, 0, switched_on=False)
+    p = nodePresence(node, {}, 0, mode="offline")
     assert (p.available, p.status_key) == (False, "presence_closed")
 
 

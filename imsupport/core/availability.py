@@ -1,0 +1,53 @@
+"""
+Who and what is open right now: node opening hours and temporary windows
+(R-NODE-1, R-NODE-2), operator shifts (R-ROUTE-6) and switches (R-NODE-3).
+Pure: every answer takes ``now``; the core sets one timer for ``nextChange``.
+"""
+from __future__ import annotations
+
+from imsupport.core.model import Directory, Node
+from imsupport.core.schedule import Schedule, activeWindow, windowNextChange
+from imsupport.core.switches import Switches
+
+OPEN = "open"
+AUTOREPLY = "autoreply"  # outside opening hours: a message with the hours, presence xa
+OFFLINE = "offline"  # switched off, outside its window, or off hours = "offline"
+
+
+class Availability:
+    def __init__(self, directory: Directory, switches: Switches | None = None) -> None:
+        self.switches = switches or Switches()
+        self.setDirectory(directory)
+
+    def setDirectory(self, directory: Directory) -> None:
+        self.directory = directory
+        self.nodeHours = {n.name: Schedule.parse(n.schedule, n.timezone, n.exceptions)
+                          for n in directory.nodes}
+        self.shifts = {o.jid: Schedule.parse(o.schedule, o.timezone, o.exceptions)
+                       for o in directory.operators if o.schedule}
+
+    def inWindow(self, node: Node, now: float) -> bool:
+        return activeWindow(node.active_from, node.active_until, node.timezone, now)
+
+    def nodeMode(self, node: Node, now: float) -> str:
+        if self.switches.nodeOff(node.name) or not self.inWindow(node, now):
+            return OFFLINE
+        if self.nodeHours[node.name].isOpen(now):
+            return OPEN
+        return AUTOREPLY if node.off_hours == "autoreply" else OFFLINE
+
+    def onShift(self, operator: str, now: float) -> bool:
+        shift = self.shifts.get(operator)
+        return shift is None or shift.isOpen(now)
+
+    def hours(self, node: str, language: str, now: float) -> str:
+        return self.nodeHours[node].describe(language, now=now)
+
+    def nextChange(self, now: float) -> float | None:
+        """The next moment any node or shift opens or closes."""
+        times = [s.nextChange(now) for s in self.nodeHours.values()]
+        times += [s.nextChange(now) for s in self.shifts.values()]
+        times += [windowNextChange(n.active_from, n.active_until, n.timezone, now)
+                  for n in self.directory.nodes]
+        future = [t for t in times if t is not None and t > now]
+        return min(future) if future else None
