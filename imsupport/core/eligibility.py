@@ -17,6 +17,7 @@ package (drop-in directories included), configured once at start from the
 """
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
@@ -70,8 +71,9 @@ class IEligibilityCheck(Interface):
               chat: ChatInfo) -> Deferred[str | None] | str | None:
         """None if ``operator`` (a bare JID) may be offered ``chat`` on ``node``
         now; otherwise a short reason ("on the phone") for logs and !status.
-        May answer with a Deferred (a new one per call); an answer later than
-        the configured timeout is ignored and the operator counts as eligible."""
+        May answer with a Deferred (a new one per call) or be ``async def``; an
+        answer later than the configured timeout is ignored and the operator
+        counts as eligible."""
 
 
 class _Throttle:
@@ -120,6 +122,8 @@ class _Round:
         except Exception:
             self._settle(index, self._failed(check, Failure()))
             return
+        if inspect.iscoroutine(answer):  # an ``async def check``
+            answer = Deferred.fromCoroutine(answer)
         if not isinstance(answer, Deferred):
             self._settle(index, self._verdict(check, answer))
             return
@@ -134,7 +138,8 @@ class _Round:
         if value is None or self.done:
             return None
         if isinstance(value, str):
-            return f"{check.name}: {value.strip() or 'not eligible'}"
+            reason = " ".join(value.split()) or "not eligible"  # one line in logs
+            return f"{check.name}: {reason}"
         self.owner._report(check, self.operator,
                            "Eligibility check {check} answered {answer!r} (not a reason or "
                            "None) for {operator}; treating as eligible", answer=value)

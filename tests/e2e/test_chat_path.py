@@ -179,6 +179,11 @@ def test_invitation_timeout_and_decline(start_imsupport, xmpp_client):
     other.wait_message(f"sales+1@{COMPONENT}", contains="New chat #1")
     other.send_message(f"sales+1@{COMPONENT}", "!decline")
     assert other.wait_message(f"sales+1@{COMPONENT}", contains="You declined chat #1")
+    # A timeout only passes this round: after a pause of invite_timeout the
+    # wave's next round asks the first operator again; a decline ends the wave.
+    first.wait_message(f"sales+1@{COMPONENT}", contains="New chat #1", timeout=6)
+    petr.expect_no_message(f"sales+1@{COMPONENT}", within=0.2)
+    first.send_message(f"sales+1@{COMPONENT}", "!decline")
     petr.wait_message(f"sales+1@{COMPONENT}", contains="New chat #1", timeout=6)
     petr.send_message(f"sales+1@{COMPONENT}", "!accept")
     assert bob.wait_message(SALES, contains="Petr joined the chat.")

@@ -169,6 +169,30 @@ def test_anAsynchronousAnswer() -> None:
     assert clock.getDelayedCalls() == []  # the deadline is gone
 
 
+def test_anAsyncDefCheck() -> None:
+    clock = Clock()
+    gate: Deferred[None] = Deferred()
+
+    @implementer(IEligibilityCheck)
+    class Calendar:
+        name = "calendar"
+
+        def configure(self, options: dict[str, Any]) -> bool:
+            return True
+
+        async def check(self, operator: str, node: str, chat: ChatInfo) -> str | None:
+            await gate
+            return "in a meeting"
+
+    checks = EligibilityChecks([Calendar()], clock)
+    d = checks.check(IVAN, "sales", CHAT)
+    assert pending(d)
+    gate.callback(None)
+    assert outcome(d) == "calendar: in a meeting"
+    assert outcome(checks.check(IVAN, "sales", CHAT)) == "calendar: in a meeting"
+    assert clock.getDelayedCalls() == []
+
+
 def test_asynchronousEligible() -> None:
     clock = Clock()
     check = Check("crm", "later")
