@@ -26,7 +26,6 @@ class Chat:
     checking: bool = False  # eligibility plugins are being asked
     wave: int | None = None  # the wave being offered now
     min_wave: int | None = None  # escalated past the waves below
-    last_reasons: dict[str, str] = field(default_factory=dict)  # routing's, for !status
     idle_timer: IDelayedCall | None = None
     client_gone_timer: IDelayedCall | None = None
     retry_timer: IDelayedCall | None = None

@@ -7,7 +7,7 @@ pure ``routing.route``.
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from twisted.internet.defer import Deferred, gatherResults, succeed
 from twisted.logger import Logger
@@ -18,7 +18,8 @@ from imsupport.core.chat import Chat
 from imsupport.core.eligibility import ChatInfo
 from imsupport.core.i18n import formatDuration
 from imsupport.core.model import COMMAND, MESSAGE, STATE, Node
-from imsupport.core.routing import ChatRequest, Decision, nextWave, route, waveEscalation
+from imsupport.core.routing import (
+    ChatRequest, Decision, OperatorSnapshot, nextWave, route, waveEscalation)
 
 log = Logger()
 
@@ -36,13 +37,33 @@ class Offers(CoreBase):
             queue = self.queues.get(node.name)
             if not queue or self.availability.nodeMode(node, now) != OPEN:
                 continue
+            # Only operators who could take a chat at all matter here; with
+            # none left the rest of the queue waits without being looked at,
+            # so a long queue costs nothing while everyone is busy.
+            ready = {jid: snap for jid, snap in self.snapshots(node.name, now).items()
+                     if self._ready(node.name, snap)}
             for chat_id in list(queue):
+                if not ready:
+                    break
                 chat = self.chats[chat_id]
                 if not (chat.invitations or chat.checking or chat.looking_up) \
                         and chat.client_lines:
-                    self._offer(node, chat, now)
+                    for operator in self._offer(node, chat, now, ready):
+                        snap = self.operators[operator].snapshot(
+                            on_shift=ready[operator].on_shift,
+                            switched_off=ready[operator].switched_off)
+                        if self._ready(node.name, snap):
+                            ready[operator] = snap
+                        else:
+                            del ready[operator]
 
-    def decide(self, node: Node, chat: Chat, now: float) -> Decision:
+    def _ready(self, node: str, snap: OperatorSnapshot) -> bool:
+        return (snap.online and not snap.afk and snap.load < snap.max_chats
+                and snap.on_shift and not snap.switched_off
+                and snap.jid not in self.switches.offOperators(node))
+
+    def decide(self, node: Node, chat: Chat, now: float,
+               snapshots: Mapping[str, OperatorSnapshot] | None = None) -> Decision:
         vetoes = self.vetoes
         request = ChatRequest(
             languages=chat.record.languages, passed=frozenset(chat.passed),
@@ -51,24 +72,29 @@ class Offers(CoreBase):
             vetoes={jid: why for jid, (until, why) in vetoes.items() if until > now},
             off_groups=self.switches.offGroups(node.name),
             off_operators=self.switches.offOperators(node.name))
-        return route(node, self.snapshots(node.name, now), request)
+        if snapshots is None:
+            snapshots = self.snapshots(node.name, now)
+        return route(node, snapshots, request)
 
-    def _offer(self, node: Node, chat: Chat, now: float) -> None:
-        decision = self.decide(node, chat, now)
-        chat.last_reasons = decision.reasons
+    def _offer(self, node: Node, chat: Chat, now: float,
+               ready: Mapping[str, OperatorSnapshot]) -> list[str]:
+        """Offer ``chat`` to the best of the ``ready`` operators; returns those
+        invited now (none while plugins are being asked)."""
+        decision = self.decide(node, chat, now, ready)
         if decision.wave is not None and decision.wave != chat.wave:
             self._enterWave(node, chat, decision.wave)
         if decision.round_over:
             self._pauseRound(node, chat)
-            return
+            return []
         if not decision.candidates:
-            return
+            return []
         chosen = decision.candidates if node.ring == "parallel" else decision.candidates[:1]
         if self.eligibility is None or not self.eligibility.enabled:
             for operator in chosen:
                 self._invite(node, chat, operator)
-            return
+            return chosen
         self._askPlugins(node, chat, chosen)
+        return []
 
     def _askPlugins(self, node: Node, chat: Chat, chosen: Sequence[str]) -> None:
         """Plugins may answer later; meanwhile the chat is not offered twice."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import FrozenInstanceError
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -32,13 +32,13 @@ NEW_YEAR = ("2026-12-31 10:00-14:00", "2027-01-01 closed")
 def at(text: str) -> float:
     """POSIX seconds of an ISO time; without an offset it is UTC."""
     moment = datetime.fromisoformat(text)
-    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def iso(instant: float | None) -> str | None:
     if instant is None:
         return None
-    return datetime.fromtimestamp(instant, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return datetime.fromtimestamp(instant, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 # -- isOpen ----------------------------------------------------------------------
@@ -238,7 +238,7 @@ def scenarios(draw: st.DrawFn) -> tuple[Schedule, float]:
     now = draw(st.sampled_from(ANCHORS)) + draw(st.integers(-3 * 86400, 3 * 86400)) \
         + draw(st.sampled_from([0, 0.5]))
     text = draw(st.none() | st.lists(items(), min_size=1, max_size=4).map("; ".join))
-    today = datetime.fromtimestamp(now, timezone.utc).date()
+    today = datetime.fromtimestamp(now, UTC).date()
     exceptions = draw(st.lists(st.tuples(st.integers(-1, 16), st.none() | spans()),
                                max_size=4))
     written = [f"{today + timedelta(days=offset)} {span or 'closed'}"
@@ -297,11 +297,11 @@ def test_nextChangeMatchesBruteForce(scenario):
     (WEEKDAYS, "Europe/Moscow", NEW_YEAR, "en", None,
      "Mon-Fri 09:00-18:00, Sat 10:00-14:00 (Europe/Moscow time)"),
     (WEEKDAYS, "Europe/Moscow", NEW_YEAR, "en", at("2026-12-28T12:00:00"),
-     "Mon-Fri 09:00-18:00, Sat 10:00-14:00 (Europe/Moscow time); "
-     "31 Dec: 10:00-14:00; 1 Jan: closed"),
+     ("Mon-Fri 09:00-18:00, Sat 10:00-14:00 (Europe/Moscow time); "
+      "31 Dec: 10:00-14:00; 1 Jan: closed")),
     (WEEKDAYS, "Europe/Moscow", NEW_YEAR, "ru", at("2026-12-28T12:00:00"),
-     "Пн-Пт 09:00-18:00, Сб 10:00-14:00 (время Europe/Moscow); "
-     "31 дек: 10:00-14:00; 1 янв: выходной"),
+     ("Пн-Пт 09:00-18:00, Сб 10:00-14:00 (время Europe/Moscow); "
+      "31 дек: 10:00-14:00; 1 янв: выходной")),
     (WEEKDAYS, "Europe/Moscow", NEW_YEAR, "en", at("2026-12-31T21:30:00"),  # 1 Jan MSK
      "Mon-Fri 09:00-18:00, Sat 10:00-14:00 (Europe/Moscow time); 1 Jan: closed"),
     (WEEKDAYS, "Europe/Moscow", NEW_YEAR, "en", at("2026-12-18T12:00:00"),
