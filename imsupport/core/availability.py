@@ -6,7 +6,7 @@ Pure: every answer takes ``now``; the core sets one timer for ``nextChange``.
 from __future__ import annotations
 
 from imsupport.core.model import Directory, Node
-from imsupport.core.schedule import Schedule, activeWindow, windowNextChange
+from imsupport.core.schedule import HORIZON, Schedule, activeWindow, windowNextChange
 from imsupport.core.switches import Switches
 
 OPEN = "open"
@@ -24,7 +24,7 @@ class Availability:
         self.nodeHours = {n.name: Schedule.parse(n.schedule, n.timezone, n.exceptions)
                           for n in directory.nodes}
         self.shifts = {o.jid: Schedule.parse(o.schedule, o.timezone, o.exceptions)
-                       for o in directory.operators if o.schedule}
+                       for o in directory.operators if o.schedule or o.exceptions}
 
     def inWindow(self, node: Node, now: float) -> bool:
         return activeWindow(node.active_from, node.active_until, node.timezone, now)
@@ -50,4 +50,10 @@ class Availability:
         times += [windowNextChange(n.active_from, n.active_until, n.timezone, now)
                   for n in self.directory.nodes]
         future = [t for t in times if t is not None and t > now]
-        return min(future) if future else None
+        if future:
+            return min(future)
+        # nextChange looks HORIZON ahead; a change further out (a holiday in
+        # three weeks) is found by asking again then.
+        timed = [s for s in (*self.nodeHours.values(), *self.shifts.values()) if not s.alwaysOpen]
+        windows = [n for n in self.directory.nodes if n.active_from or n.active_until]
+        return now + HORIZON if timed or windows else None
