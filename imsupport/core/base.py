@@ -48,6 +48,7 @@ class CoreBase:
         self._nodeOperators: dict[str, frozenset[str]] = {}
         self._scheduleTimer: IDelayedCall | None = None
         self.vetoes: dict[str, tuple[float, str]] = {}  # operator -> (until, plugin's reason)
+        self._vetoTimer: IDelayedCall | None = None
         self.availability = Availability(directory, switches)
         self.directory = directory
         self.setDirectory(directory)

@@ -90,7 +90,7 @@ class Console:
         core = self.core
         node = core.directory.node(name)
         if node is None:
-            self._reply(sender, "console_unknown_node", node=name,
+            self._reply(sender, "console_unknown_node", name=name,
                         nodes=", ".join(n.name for n in core.directory.nodes))
             return
         now = core.clock.seconds()
@@ -109,7 +109,7 @@ class Console:
         reasons = self._reasons(node, queue, now)
         switched = [key for key in sorted(core.switches.off)
                     if key == "service" or name in key]
-        self._reply(sender, "console_node_status", node=name, title=node.title or name,
+        self._reply(sender, "console_node_status", name=name, title=node.title or name,
                     mode=core.availability.nodeMode(node, now),
                     switch="switched off: " + ", ".join(switched) if switched
                     else ("all switched on" if core.availability.nodeMode(node, now) == OPEN

@@ -115,8 +115,23 @@ class Offers(CoreBase):
                     self.vetoes[operator] = (until, veto)
                     log.info("Operator {operator} left out of chat {chat}: {veto}",
                              operator=operator, chat=chat.id, veto=veto)
-            # Route again: state may have changed while the plugins thought.
-            self.dispatch()
+            if any(verdicts) and (self._vetoTimer is None or not self._vetoTimer.active()):
+                # Route again when the vetoes run out, even if nothing else happens.
+                self._vetoTimer = self.clock.callLater(VETO_SECONDS, self.dispatch)
+            approved = {op for op, veto in zip(chosen, verdicts) if not veto}
+            # Decide again on the state of now: the plugins may have taken a
+            # while, and operators may have come or gone meanwhile.
+            now = self.clock.seconds()
+            if self.availability.nodeMode(node, now) != OPEN:
+                return
+            decision = self.decide(node, chat, now)
+            invite = [op for op in decision.candidates if op in approved]
+            if node.ring != "parallel":
+                invite = invite[:1]
+            for operator in invite:
+                self._invite(node, chat, operator)
+            if not invite:
+                self.dispatch()  # the vetoed are left out now: the next candidates
 
         gatherResults(checks, consumeErrors=True).addCallbacks(
             answered, lambda f: (log.failure("Eligibility checks failed", f),

@@ -91,12 +91,15 @@ IVAN = "ivan@shop.test"
 OLGA = "olga@shop.test"
 GURU = "guru@shop.test"
 PETR = "petr@shop.test"
+BOSS = "boss@shop.test"
 ALICE = "alice@example.net"
 BOB = "bob@example.net"
 
 
-def directory(ring: str = "sequential", **node_kw) -> Directory:
-    operators = (
+def directory(ring: str = "sequential", operators=None, **node_kw) -> Directory:
+    """Node sales: wave 1 Ivan and Olga, wave 2 Guru, manual-only experts
+    (Guru); Petr speaks only Russian and is in no group."""
+    operators = operators or (
         Operator(IVAN, "Ivan", ("en", "ru")),
         Operator(PETR, "Petr", ("ru",)),
         Operator(OLGA, "Olga", ("en",)),
@@ -109,16 +112,20 @@ def directory(ring: str = "sequential", **node_kw) -> Directory:
     return Directory(nodes=(node,), operators=operators)
 
 
-def makeCore(store=None, **node_kw):
+START = 1_800_000_000  # Friday 2027-01-15 08:00:00 UTC
+
+
+def makeCore(store=None, start=START, switches=None, eligibility=None, **node_kw):
     clock = Clock()
-    clock.advance(1_800_000_000)
+    clock.advance(start)
     transport = RecordingTransport()
     store = store or OrderCheckingStore()
     core = SupportCore(clock=clock, store=store, transport=transport,
                        directory=directory(**node_kw),
                        service=ServiceConfig(domain="support.shop.test",
-                                             admins=("boss@shop.test",)),
-                       translator=Translator(default="en"))
+                                             admins=(BOSS,)),
+                       translator=Translator(default="en"), switches=switches,
+                       eligibility=eligibility)
     return core, clock, transport, store
 
 
