@@ -84,6 +84,11 @@ class ImsupportService(MultiService):
                            limits=self.config.limits, last_chat_id=last_chat_id,
                            switches=Switches(switched_off), eligibility=self.eligibility)
         self.core = core
+        open_chats = yield self.store.openChats()
+        history = {}
+        for record in open_chats:
+            history[record.id] = yield self.store.chatEvents(record.id)
+        core.restore(open_chats, history)
         attachHandlers(self.component, core, addresses, self.store, transport,
                        self.config.limits.max_message_bytes)
         self.component.setServiceParent(self)

@@ -14,6 +14,7 @@ from imsupport.config import ServiceConfig
 from imsupport.core.availability import AUTOREPLY, OPEN, Availability
 from imsupport.core.chat import Chat
 from imsupport.core.eligibility import EligibilityChecks
+from imsupport.core.faq import FaqIndex
 from imsupport.core.i18n import Translator
 from imsupport.core.journal import Journal
 from imsupport.core.model import NOTICE, Directory, Node
@@ -61,6 +62,7 @@ class CoreBase:
         """Apply a (new) directory; operators keep their live state."""
         self.directory = directory
         self.availability.setDirectory(directory)
+        self.faq = FaqIndex(directory.faq)
         self._nodeOperators = {n.name: frozenset(nodeOperators(n)) for n in directory.nodes}
         now = self.clock.seconds()
         current = self.operators

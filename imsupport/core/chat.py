@@ -4,13 +4,29 @@ timers, invitations and receipt bookkeeping that only matter while it is open.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from twisted.internet.interfaces import IDelayedCall
 
 from imsupport.core.model import ACTIVE, QUEUED, ChatRecord
 
 RECEIPTS_KEPT = 500  # per chat; older receipt mappings are forgotten
+
+REDIRECT = "redirect"
+INVITE = "invite"
+
+
+@dataclass
+class Transfer:
+    """A redirect or an invitation of another operator into an active chat
+    (R-CMD-7, R-CMD-8): the candidates are asked one by one."""
+
+    kind: str  # REDIRECT or INVITE
+    by: str  # the operator who asked
+    target: str  # what they asked for, as typed, for the notices
+    candidates: list[str]
 
 
 @dataclass
@@ -30,6 +46,10 @@ class Chat:
     client_gone_timer: IDelayedCall | None = None
     retry_timer: IDelayedCall | None = None
     escalation_timer: IDelayedCall | None = None
+    muted: set[str] = field(default_factory=set)  # operators whose words skip the client
+    held: dict[str, IDelayedCall] = field(default_factory=dict)  # gone operator -> grace
+    transfer: Transfer | None = None
+    earlier: list[ChatRecord] = field(default_factory=list)  # the client's, newest first
     # relayed message id -> (who sent the original, the original id)
     receipts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -64,11 +84,12 @@ class Chat:
 
     def cancelTimers(self) -> None:
         for call in [self.idle_timer, self.client_gone_timer, self.retry_timer,
-                     self.escalation_timer, *self.invitations.values()]:
+                     self.escalation_timer, *self.invitations.values(), *self.held.values()]:
             if call is not None and call.active():
                 call.cancel()
         self.idle_timer = self.client_gone_timer = self.retry_timer = None
         self.escalation_timer = None
+        self.held.clear()
 
     def stopOffering(self) -> None:
         """The chat left the queue: no more rounds or escalations."""
@@ -87,3 +108,11 @@ def parseCommand(prefix: str, text: str) -> tuple[str, list[str]] | None:
     if not words or not words[0][:1].isalpha():
         return None
     return words[0].lower(), words[1:]
+
+
+def describeChat(record: ChatRecord, displayName: Callable[[str], str]) -> str:
+    """One line about a past chat, for !history and returning clients."""
+    when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(record.created_at))
+    who = ", ".join(displayName(o) for o in record.operators) or "-"
+    return f"#{record.id} {when} UTC, {record.node}, {who}, {record.state}: " \
+        f"{record.first_line[:80]}"

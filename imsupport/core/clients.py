@@ -14,7 +14,7 @@ from twisted.logger import Logger
 from imsupport.core.availability import AUTOREPLY, OPEN
 from imsupport.core.chat import Chat, parseCommand
 from imsupport.core.model import COMMAND, MESSAGE, STATE, ChatRecord
-from imsupport.core.offers import Offers
+from imsupport.core.offers import RETURNING_LOOKUP, Offers
 
 log = Logger()
 
@@ -157,12 +157,11 @@ class Clients(Offers):
         self.journal.write(chat, [event], save=True)
         log.info("Chat {chat} queued in {node} for {client}", chat=chat.id,
                  node=node, client=client)
-        if chat.last_operator is None:
-            self._lookUpLastOperator(chat)
+        self._lookUpEarlierChats(chat)
         self.refreshPresence()
         return chat
 
-    def _lookUpLastOperator(self, chat: Chat) -> None:
+    def _lookUpEarlierChats(self, chat: Chat) -> None:
         """The operator of the client's previous chat in this node (R-ROUTE-5)
         comes from the store, so it survives restarts; the chat is not offered
         until the answer is in."""
@@ -170,9 +169,11 @@ class Clients(Offers):
 
         def found(chats: list[ChatRecord]) -> None:
             chat.looking_up = False
-            earlier = [c for c in chats if c.id != chat.id and c.operators]
-            if earlier:
-                chat.last_operator = earlier[0].operators[-1]
+            earlier = [c for c in chats if c.id != chat.id]
+            served = [c for c in earlier if c.node == chat.node and c.operators]
+            if served and chat.last_operator is None:
+                chat.last_operator = served[0].operators[-1]
+            chat.earlier = earlier
             if chat.id in self.chats and chat.queued and chat.client_lines:
                 self.dispatch()
 
@@ -181,7 +182,7 @@ class Clients(Offers):
                      client=chat.client, reason=reason)
             found([])
 
-        self.store.findChats(node=chat.node, client=chat.client, limit=3).addCallbacks(
+        self.store.findChats(client=chat.client, limit=RETURNING_LOOKUP).addCallbacks(
             found, failed)
 
     def _clientLanguages(self, node: str, lang: str | None,

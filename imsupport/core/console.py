@@ -12,6 +12,7 @@ from twisted.internet.defer import Deferred
 
 from imsupport.core.availability import OPEN
 from imsupport.core.chat import Chat, parseCommand
+from imsupport.core.commands import CommandContext
 from imsupport.core.i18n import formatDuration
 from imsupport.core.model import ChatRecord, Node
 from imsupport.core.operators import AFK, BUSY, FREE, OFFLINE
@@ -30,30 +31,29 @@ class Console:
     def _reply(self, to: str, key: str, **fields: object) -> None:
         self.core._notifyOperatorDirect(to, key, **fields)
 
-    def said(self, sender: str, text: str) -> None:
+    def said(self, sender: str, text: str) -> Deferred | None:
         core = self.core
-        admin = core.isAdmin(sender)
-        if not (core.isOperator(sender) or admin):
+        if not (core.isOperator(sender) or core.isAdmin(sender)):
             self._reply(sender, "console_not_operator")
-            return
+            return None
         command = parseCommand(core.service.command_prefix, text)
         name, args = command if command else ("help", [])
-        if name == "status" and args and admin:
-            self.nodeStatus(sender, args[0])
-        elif name == "status":
-            self._reply(sender, "console_status", **self._ownStatus(sender))
-        elif name == "help":
-            self._reply(sender, "admin_help" if admin else "operator_help")
-        elif name in ("on", "off"):
-            if admin:
-                self.switch(sender, name == "on", args)
-            else:
-                self._reply(sender, "console_admins_only")
+        return core.commands.run(CommandContext(core, sender, name, args, text))
+
+    def status(self, context: CommandContext) -> None:
+        """Own state and the queues; an admin naming a node gets its live
+        state; in a chat, also who is in it."""
+        sender = context.sender
+        if context.args and self.core.isAdmin(sender):
+            self.nodeStatus(context, context.args[0])
         else:
-            known = ("help", "status", "on", "off") if admin else ("help", "status")
-            self._reply(sender, "unknown_command",
-                        command=core.service.command_prefix + name,
-                        known=", ".join(core.service.command_prefix + c for c in known))
+            context.reply("console_status", **self._ownStatus(sender))
+
+    def switchOff(self, context: CommandContext) -> Deferred | None:
+        return self.switch(context, False)
+
+    def switchOn(self, context: CommandContext) -> Deferred | None:
+        return self.switch(context, True)
 
     def _ownStatus(self, jid: str) -> dict[str, object]:
         core = self.core
@@ -67,30 +67,31 @@ class Console:
                 "max_chats": state.operator.max_chats if state else 0,
                 "queues": queues or "-"}
 
-    def switch(self, sender: str, on: bool, args: list[str]) -> Deferred | None:
+    def switch(self, context: CommandContext, on: bool) -> Deferred | None:
         core = self.core
+        args = list(context.args)
         mode = SOFT
         if args and args[-1].lower() in (SOFT, HARD):
             mode = args.pop().lower()
         try:
             target = parseTarget(args, core.directory)
         except TargetError as e:
-            self._reply(sender, "console_switch_error", error=str(e))
+            context.reply("console_switch_error", error=str(e))
             return None
         state = "on" if on else "off"
 
         def done(changed: bool) -> None:
             key = "console_switched" if changed else "console_switch_unchanged"
-            self._reply(sender, key, target=target.describe(), state=state, mode=mode)
+            context.reply(key, target=target.describe(), state=state, mode=mode)
 
-        return core.switch(target, on, mode, by=sender).addCallback(done)
+        return core.switch(target, on, mode, by=context.sender).addCallback(done)
 
-    def nodeStatus(self, sender: str, name: str) -> None:
+    def nodeStatus(self, context: CommandContext, name: str) -> None:
         """R-STAT-4 for one node, plus routing's reasons (R-ROUTE-*)."""
         core = self.core
         node = core.directory.node(name)
         if node is None:
-            self._reply(sender, "console_unknown_node", name=name,
+            context.reply("console_unknown_node", name=name,
                         nodes=", ".join(n.name for n in core.directory.nodes))
             return
         now = core.clock.seconds()
@@ -109,7 +110,7 @@ class Console:
         reasons = self._reasons(node, queue, now)
         switched = [key for key in sorted(core.switches.off)
                     if key == "service" or name in key]
-        self._reply(sender, "console_node_status", name=name, title=node.title or name,
+        context.reply("console_node_status", name=name, title=node.title or name,
                     mode=core.availability.nodeMode(node, now),
                     switch="switched off: " + ", ".join(switched) if switched
                     else ("all switched on" if core.availability.nodeMode(node, now) == OPEN

@@ -14,7 +14,7 @@ from twisted.logger import Logger
 
 from imsupport.core.availability import OPEN
 from imsupport.core.base import CoreBase
-from imsupport.core.chat import Chat
+from imsupport.core.chat import Chat, describeChat
 from imsupport.core.eligibility import ChatInfo
 from imsupport.core.i18n import formatDuration
 from imsupport.core.model import COMMAND, MESSAGE, STATE, Node
@@ -24,7 +24,9 @@ from imsupport.core.routing import (
 log = Logger()
 
 TRANSCRIPT_LINES = 50  # client lines quoted in an invitation
-VETO_SECONDS = 30.0  # a plugin's veto holds this long before the operator is asked again
+VETO_SECONDS = 30.0
+RETURNING_LOOKUP = 21  # earlier chats of a client read for the invitation (R-OPS-2)
+RETURNING_SHOWN = 3  # a plugin's veto holds this long before the operator is asked again
 
 
 class Offers(CoreBase):
@@ -198,6 +200,14 @@ class Offers(CoreBase):
                 f"[{self._clockTime(at)}] {text}" for at, text in lines])
         else:
             transcript = self.translator.text("invitation_no_text", languages)
+        if chat.earlier:
+            # R-OPS-2: a returning client's earlier chats, newest first.
+            count = len(chat.earlier)
+            transcript = self.translator.text(
+                "returning_client", languages,
+                count=f"{count - 1}+" if count >= RETURNING_LOOKUP - 1 else str(count),
+                chats="\n".join(describeChat(c, self.displayName)
+                                for c in chat.earlier[:RETURNING_SHOWN])) + "\n" + transcript
         return {"chat": chat.id, "node": node.name, "title": node.title or node.name,
                 "client": chat.client, "languages": ", ".join(chat.record.languages),
                 "wait": formatDuration(self.clock.seconds() - chat.record.created_at),

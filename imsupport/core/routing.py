@@ -16,7 +16,8 @@ The rules, in the order they apply:
   languages; an eligibility plugin's veto counts too.
 - Waves: the current wave is the lowest wave at or above
   ``request.min_wave`` that has an eligible operator who has not declined
-  ``max_declines`` times. Its operators who have not passed in this round
+  ``max_declines`` times (when none has, the waves below ``min_wave`` are
+  tried after all: escalation widens the search, it never strands a chat). Its operators who have not passed in this round
   (declined, or let the invitation expire) are the candidates; when all of
   them passed, the wave gets a new round (``round_over``). A later wave is
   asked only when the current one has nobody eligible left; ``min_wave``
@@ -147,14 +148,13 @@ def route(node: Node, operators: Mapping[str, OperatorSnapshot],
             decision.reasons[jid] = why or UNKNOWN
     waves = sorted({g.wave for groups in memberships.values() for g in groups})
     floor = request.min_wave if request.min_wave is not None else (waves[0] if waves else 0)
-    for wave in waves:
+    # Escalation only ever widens the search: when the waves from min_wave up
+    # have nobody eligible, the earlier ones are still asked rather than
+    # leaving the chat stranded.
+    order = [w for w in waves if w >= floor] + [w for w in waves if w < floor]
+    for wave in order:
         members = sorted(jid for jid in eligible
                          if any(g.wave == wave for g in memberships[jid]))
-        if wave < floor:
-            for jid in members:
-                if not any(g.wave >= floor for g in memberships[jid]):
-                    decision.reasons.setdefault(jid, EARLIER_WAVE)
-            continue
         if not members:
             continue
         decision.wave = wave
@@ -166,17 +166,19 @@ def route(node: Node, operators: Mapping[str, OperatorSnapshot],
             decision.round_over = True
             for jid in members:
                 decision.reasons.setdefault(jid, PASSED)
-            for jid in eligible:
-                decision.reasons.setdefault(jid, LATER_WAVE)
-            return decision
-        decision.candidates = sorted(fresh, key=lambda jid: _order(eligible[jid], request))
-        for jid in members:
-            if jid in request.passed:
-                decision.reasons.setdefault(jid, PASSED)
+        else:
+            decision.candidates = sorted(fresh, key=lambda jid: _order(eligible[jid], request))
+            for jid in members:
+                if jid in request.passed:
+                    decision.reasons.setdefault(jid, PASSED)
         _stickyFirst(decision, eligible, request)
+        if decision.candidates:
+            decision.round_over = False
         for jid in eligible:
-            if jid not in decision.candidates:
-                decision.reasons.setdefault(jid, LATER_WAVE)
+            if jid in decision.candidates or jid in members:
+                continue
+            escalated_past = all(g.wave < wave for g in memberships[jid])
+            decision.reasons.setdefault(jid, EARLIER_WAVE if escalated_past else LATER_WAVE)
         return decision
     _stickyFirst(decision, eligible, request)
     return decision

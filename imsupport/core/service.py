@@ -8,7 +8,7 @@ service goes through the Journal first (persist-then-relay, R-CHAT-6).
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorTime
@@ -16,7 +16,8 @@ from twisted.logger import Logger
 
 from imsupport.config import LimitsConfig, ServiceConfig
 from imsupport.core.chat import Chat, parseCommand
-from imsupport.core.clients import Clients
+from imsupport.core.builtins import builtinCommands
+from imsupport.core.commands import Command, CommandContext, Commands
 from imsupport.core.console import Console
 from imsupport.core.eligibility import EligibilityChecks
 from imsupport.core.i18n import Translator
@@ -25,6 +26,7 @@ from imsupport.core.nodestate import NodePresence
 from imsupport.core.operators import OperatorState
 from imsupport.core.ports import Transport
 from imsupport.core.stats import Metrics
+from imsupport.core.recovery import Recovery
 from imsupport.core.switches import HARD, SOFT, Switches, Target
 from imsupport.store.interfaces import IStore
 
@@ -36,12 +38,13 @@ CLIENT_GOODBYES = {"operator": "closed_by_operator", "client": "closed_by_client
                    "idle": "closed_idle"}
 
 
-class SupportCore(Clients):
+class SupportCore(Recovery):
     def __init__(self, *, clock: IReactorTime, store: IStore, transport: Transport,
                  directory: Directory, service: ServiceConfig,
                  limits: LimitsConfig | None = None, translator: Translator | None = None,
                  last_chat_id: int = 0, switches: Switches | None = None,
-                 eligibility: EligibilityChecks | None = None) -> None:
+                 eligibility: EligibilityChecks | None = None,
+                 commands: Sequence[Command] = ()) -> None:
         super().__init__(clock=clock, store=store, transport=transport,
                          directory=directory, service=service,
                          translator=translator or Translator(default=service.default_language),
@@ -53,6 +56,7 @@ class SupportCore(Clients):
         self.clientLanguages = {}
         self._closedNoticeAt = {}
         self.console = Console(self)
+        self.commands = Commands(builtinCommands(self.console) + list(commands))
         self.watchSchedules()
 
     # -- what adapters ask ---------------------------------------------------
@@ -82,7 +86,11 @@ class SupportCore(Clients):
             return succeed(None)
         command = parseCommand(self.service.command_prefix, text)
         if operator in chat.invitations:
-            if command is not None and command[0] == "decline":
+            declined = command is not None and command[0] == "decline"
+            if chat.transfer is not None or chat.active:
+                return self.declineTransfer(chat, operator, text) if declined else \
+                    self.join(chat, operator, text, relay=command is None)
+            if declined:
                 return self.decline(chat, operator, text)
             return self.accept(chat, operator, text, relay=command is None)
         if operator not in chat.record.operators:
@@ -90,10 +98,14 @@ class SupportCore(Clients):
                                        chat=chat_id)
             return succeed(None)
         if command is not None:
-            return self._operatorCommand(chat, operator, text, command)
+            event = self.journal.event(chat, COMMAND, operator, text)
+            context = CommandContext(self, operator, command[0], command[1], text, chat)
+            return self.journal.write(chat, [event], then=lambda: self.commands.run(context))
         self._touch(chat)
-        event = self.journal.event(chat, MESSAGE, operator, text,
-                                   **({"id": message_id} if message_id else {}))
+        data: dict[str, object] = {"id": message_id} if message_id else {}
+        if operator in chat.muted:
+            data["muted"] = True
+        event = self.journal.event(chat, MESSAGE, operator, text, **data)
         return self.journal.write(
             chat, [event],
             then=lambda: self._relayFromOperator(chat, operator, text, message_id, receipt,
@@ -114,6 +126,15 @@ class SupportCore(Clients):
     def _relayFromOperator(self, chat: Chat, operator: str, text: str,
                            message_id: str | None, receipt: bool,
                            chatstate: str | None) -> None:
+        """To the client (unless the operator muted themself, R-CMD-1) and to
+        the other operators of a shared chat, with the author's name."""
+        others = [o for o in chat.record.operators if o != operator]
+        if others:
+            signed = f"[{self.displayName(operator)}] {text}"
+            for other in others:
+                self.transport.toOperator(other, signed, node=chat.node, chat_id=chat.id)
+        if operator in chat.muted:
+            return
         relayed = None
         if receipt and message_id:
             relayed = f"o{chat.id}-{chat.seq}"
@@ -122,21 +143,6 @@ class SupportCore(Clients):
                                 receipt_id=relayed)
         self.metrics.messages_relayed += 1
 
-    def _operatorCommand(self, chat: Chat, operator: str, text: str,
-                         command: tuple[str, list[str]]) -> Deferred:
-        name = command[0]
-        event = self.journal.event(chat, COMMAND, operator, text)
-        if name == "close":
-            return self.journal.write(chat, [event],
-                                      then=lambda: self.closeChat(chat, "operator", operator))
-        if name == "help":
-            return self.journal.write(chat, [event], then=lambda: self._notifyOperator(
-                chat, operator, "operator_help"))
-        known = ", ".join(self.service.command_prefix + c for c in ("close", "help"))
-        return self.journal.write(chat, [event], then=lambda: self._notifyOperator(
-            chat, operator, "unknown_command", command=self.service.command_prefix + name,
-            known=known))
-
     # -- operators' presence and the console -------------------------------------
 
     def operatorPresence(self, jid: str, resource: str, available: bool,
@@ -144,8 +150,13 @@ class SupportCore(Clients):
         state = self.operators.get(jid)
         if state is None:
             return
+        was_online = state.online
         if state.setPresence(resource, available, show, self.clock.seconds()):
             log.info("Operator {jid} is now {state}", jid=jid, state=state.state)
+            if not state.online:
+                self.operatorGone(jid)
+            elif was_online is False:
+                self.operatorBack(jid)
             if not state.online or state.afk:
                 # Nobody is there to answer: pass their invitations on now
                 # rather than letting each run out its invite_timeout.

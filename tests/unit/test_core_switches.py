@@ -151,7 +151,7 @@ def test_console_switching_for_admins_only():
     core.consoleSaid(BOSS, "!off nosuch")
     assert "Cannot switch: there is no node 'nosuch'" in t.last(BOSS).body
     core.consoleSaid(BOSS, "!help")
-    assert "!off TARGET" in t.last(BOSS).body
+    assert "!off <target> [soft|hard]" in t.last(BOSS).body
     core.consoleSaid(IVAN, "!help")
     assert "!off" not in t.last(IVAN).body
 

@@ -262,12 +262,20 @@ WAVE_CASES = [
     pytest.param(waveOps(), req(min_wave=3), ["v"], 4,
                  {"x": EARLIER_WAVE, "y": EARLIER_WAVE, "z": EARLIER_WAVE}, False,
                  id="min-wave-in-a-gap"),
-    pytest.param(waveOps(v=op("v", afk=True)), req(min_wave=3), [], None,
-                 {"x": EARLIER_WAVE, "y": EARLIER_WAVE, "z": EARLIER_WAVE, "v": AFK}, False,
-                 id="escalated-past-everyone-eligible-no-fallback"),
-    pytest.param(waveOps(), req(min_wave=9), [], None,
-                 {"x": EARLIER_WAVE, "y": EARLIER_WAVE, "z": EARLIER_WAVE, "v": EARLIER_WAVE},
-                 False, id="min-wave-beyond-the-last"),
+    # Escalation widens the search, it never strands a chat: with nobody
+    # eligible from min_wave up, the waves below are asked after all, the
+    # earliest first.
+    pytest.param(waveOps(v=op("v", afk=True)), req(min_wave=3), ["x", "y"], 1,
+                 {"z": LATER_WAVE, "v": AFK}, False,
+                 id="escalated-to-nobody-falls-back-to-the-earliest-wave"),
+    pytest.param(waveOps(v=op("v", afk=True), x=op("x", online=False), y=op("y", afk=True)),
+                 req(min_wave=3), ["z"], 2, {"x": OFFLINE, "y": AFK, "v": AFK}, False,
+                 id="falls-back-to-the-earliest-wave-with-someone"),
+    pytest.param(waveOps(v=op("v", afk=True)), req(min_wave=3, passed={"x", "y"}), [], 1,
+                 {"x": PASSED, "y": PASSED, "z": LATER_WAVE, "v": AFK}, True,
+                 id="fallback-wave-round-over"),
+    pytest.param(waveOps(), req(min_wave=9), ["x", "y"], 1,
+                 {"z": LATER_WAVE, "v": LATER_WAVE}, False, id="min-wave-beyond-the-last"),
     pytest.param(waveOps(y=op("y", afk=True)), req(min_wave=2), ["x", "z"], 2,
                  {"y": AFK, "v": LATER_WAVE}, False,
                  id="ineligible-keeps-its-own-reason-below-min-wave"),
@@ -378,10 +386,10 @@ STICKY = [
                  {"d": SWITCHED_OFF, "e": MANUAL_ONLY}, id="not-from-a-switched-off-group"),
     pytest.param(everyone(), req(last_operator="stranger"), ["a", "b", "c"], 1,
                  {"d": LATER_WAVE, "e": MANUAL_ONLY}, id="not-in-the-node"),
-    # Nobody is eligible at or above min_wave, but the previous operator is.
-    pytest.param(everyone(d=op("d", afk=True)), req(last_operator="a", min_wave=2), ["a"], None,
-                 {"b": EARLIER_WAVE, "c": EARLIER_WAVE, "d": AFK, "e": MANUAL_ONLY},
-                 id="alone-from-an-escalated-past-wave"),
+    # Nobody is eligible at or above min_wave: back to wave 1, sticky first.
+    pytest.param(everyone(d=op("d", afk=True), c=op("c", idle=-1)),
+                 req(last_operator="a", min_wave=2), ["a", "c", "b"], 1,
+                 {"d": AFK, "e": MANUAL_ONLY}, id="fallback-below-min-wave-sticky-first"),
 ]
 
 
@@ -390,17 +398,13 @@ def test_returning_client_operator_first(operators, request_, candidates, wave, 
     check(NODE, operators, request_, candidates, wave, reasons)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "routing.route: when every eligible operator of the current wave passed "
-    "(round_over), the client's previous operator from a later wave is not offered "
-    "although eligible and not passed (R-ROUTE-5 'tried first when eligible'); the "
-    "round_over branch returns before _stickyFirst"))
 def test_returning_client_operator_offered_even_when_the_wave_round_is_over():
     decision = route(NODE, everyone(c=op("c", online=False)),
                      req(last_operator="d", passed={"a", "b"}))
     # Without the passes d would be first (see "from-a-later-wave").
     assert decision.candidates == ["d"]
     assert "d" not in decision.reasons
+    assert decision.round_over is False, "there is someone to ask: no pause"
 
 
 # -- the pieces --------------------------------------------------------------------
