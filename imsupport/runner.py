@@ -16,6 +16,7 @@ from twisted.web.server import Site
 
 from imsupport import __version__
 from imsupport.config import Config
+from imsupport.core.commands import Command
 from imsupport.core.eligibility import EligibilityChecks, IEligibilityCheck, loadChecks
 from imsupport.core.service import SupportCore
 from imsupport.core.switches import Switches
@@ -34,7 +35,8 @@ STORE_RETRY = 5.0  # seconds between attempts to open the store at start
 
 class ImsupportService(MultiService):
     def __init__(self, config: Config, reactor: Any,
-                 checks: Sequence[IEligibilityCheck] | None = None) -> None:
+                 checks: Sequence[IEligibilityCheck] | None = None,
+                 commands: Sequence[Command] = ()) -> None:
         super().__init__()
         self.config = config
         self.reactor = reactor
@@ -45,6 +47,7 @@ class ImsupportService(MultiService):
             reactor, config.service.domain, config.xmpp.host, config.xmpp.port,
             config.xmpp.secret, max_delay=config.xmpp.reconnect_max_delay)
         plugins = config.plugins
+        self.pluginCommands = list(commands)
         if checks is None:
             checks = loadChecks(plugins.options)
         self.eligibility = EligibilityChecks(checks, reactor, timeout=plugins.check_timeout)
@@ -82,7 +85,8 @@ class ImsupportService(MultiService):
         core = SupportCore(clock=self.reactor, store=self.store, transport=transport,
                            directory=directory, service=self.config.service,
                            limits=self.config.limits, last_chat_id=last_chat_id,
-                           switches=Switches(switched_off), eligibility=self.eligibility)
+                           switches=Switches(switched_off), eligibility=self.eligibility,
+                           commands=self.pluginCommands)
         self.core = core
         open_chats = yield self.store.openChats()
         history = {}

@@ -7,6 +7,7 @@ from twisted.application.service import IService
 from twisted.python import usage
 
 from imsupport.config import ConfigError, loadConfig
+from imsupport.core.commands import commandPluginNames, loadCommands
 from imsupport.core.eligibility import loadChecks
 
 
@@ -23,8 +24,12 @@ class Options(usage.Options):
             self["loaded"] = loadConfig(self["config"])
         except ConfigError as e:
             raise usage.UsageError(str(e)) from None
+        options = self["loaded"].plugins.options
+        commandNames = commandPluginNames()
         try:
-            self["checks"] = loadChecks(self["loaded"].plugins.options)
+            self["commands"] = loadCommands(options)
+            self["checks"] = loadChecks({name: table for name, table in options.items()
+                                         if name not in commandNames})
         except ValueError as e:
             raise usage.UsageError(f"{self['config']}: {e}") from None
 
@@ -34,4 +39,5 @@ def makeService(options: Options) -> IService:
 
     from imsupport.runner import ImsupportService
 
-    return ImsupportService(options["loaded"], reactor, checks=options["checks"])
+    return ImsupportService(options["loaded"], reactor, checks=options["checks"],
+                            commands=options["commands"])

@@ -174,3 +174,31 @@ class Commands:
             usage = f"{prefix}{command.name} {command.usage}".strip()
             lines.append(f"{usage} - {command.helpLine(core, languages)}")
         return "\n".join(lines)
+
+
+def loadCommands(options: Mapping[str, Mapping[str, Any]],
+                 package: Any = None) -> list[Command]:
+    """The command plugins in ``package`` (default ``imsupport.plugins``)
+    that their ``[plugins.<name>]`` table (or none) enables."""
+    from twisted.plugin import getPlugins
+
+    import imsupport.plugins
+    commands = []
+    for plugin in sorted(getPlugins(ICommand, package or imsupport.plugins),
+                         key=lambda p: p.name):
+        table = {key: value for key, value in options.get(plugin.name, {}).items()}
+        try:
+            enabled = plugin.configure(table)
+        except ValueError as e:
+            raise ValueError(f"plugins.{plugin.name}: {e}") from e
+        if enabled:
+            commands.append(fromPlugin(plugin))
+            log.info("Command plugin {name} enabled", name=plugin.name)
+    return commands
+
+
+def commandPluginNames(package: Any = None) -> set[str]:
+    from twisted.plugin import getPlugins
+
+    import imsupport.plugins
+    return {p.name for p in getPlugins(ICommand, package or imsupport.plugins)}

@@ -96,6 +96,19 @@ def test_escalation_to_an_empty_wave_does_not_strand_the_chat():
         "free wave-1 operators exist and wave 2 has nobody: someone must be asked"
 
 
+def test_after_falling_back_wave_2_gets_the_chat_once_someone_is_there():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    clock.advance(120)  # expired at 60, escalated at 120 to an empty wave 2
+    assert core.chats[1].min_wave == 2
+    assert len(invitations(t, IVAN)) == 2, "wave 2 has nobody: wave 1 is asked again"
+    online(core, GURU)
+    assert not invitations(t, GURU), "Ivan's invitation runs its course"
+    clock.advance(60)
+    assert len(invitations(t, GURU)) == 1, "escalated: wave 2 before wave 1's next round"
+
+
 def test_decline_below_max_declines_gives_wave_1_another_round():
     core, clock, t, store = makeCore()
     core.setDirectory(tuned(first={"max_declines": 2, "escalate_after": 1000}))

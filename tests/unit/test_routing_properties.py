@@ -185,26 +185,35 @@ def test_never_offers_an_ineligible_operator(scenario):
 @SETTINGS
 @given(scenarios())
 def test_later_wave_waits_for_earlier_waves(scenario):
-    """(b) The candidates come from one wave (decision.wave), the lowest at
-    or above min_wave with an eligible operator; none of them passed this
-    round. The one exception: the client's previous operator (R-ROUTE-5)
-    may be put first from any wave, even an escalated-past one."""
+    """(b) The candidates come from one wave (decision.wave): the lowest at
+    or above min_wave with an eligible operator, so a later wave is never
+    offered the chat while an earlier one (>= min_wave) has an eligible
+    operator who has neither declined max_declines times nor passed (that
+    wave has a round, or a new round when all of them passed). With nobody
+    eligible from min_wave up, the lowest wave below it with someone eligible
+    (escalation widens the search, it never strands a chat). None of them
+    passed this round. The one exception: the client's previous operator
+    (R-ROUTE-5) may be put first from any wave."""
     node, operators, request = scenario
     oracle = Oracle(node, operators, request)
     decision = route(node, operators, request)
     sticky = oracle.sticky(decision)
     floor = oracle.floor()
     eligible = {jid for jid in nodeOperators(node) if oracle.eligible(jid)}
-    live_waves = sorted({w for jid in eligible for w in oracle.waves(jid) if w >= floor})
+    waves = {w for jid in eligible for w in oracle.waves(jid)}
+    live = sorted(w for w in waves if w >= floor) + sorted(w for w in waves if w < floor)
     others = [jid for jid in decision.candidates if jid != sticky]
-    if live_waves:
-        assert decision.wave == live_waves[0]
+    if decision.round_over:
+        assert not decision.candidates
+    if live:
+        assert decision.wave == live[0]
         current = {jid for jid in eligible if decision.wave in oracle.waves(jid)}
         fresh = current - request.passed
         assert set(others) == fresh - {sticky}
-        assert decision.round_over is (not fresh)
+        assert decision.round_over is (not fresh and sticky is None)
     else:
-        assert others == [] and not decision.round_over
+        assert decision.wave is None and not decision.candidates
+        assert not decision.round_over
     for jid in others:
         assert decision.wave in oracle.waves(jid)
         assert jid not in request.passed
@@ -249,8 +258,8 @@ def test_every_operator_is_a_candidate_or_has_a_reason(scenario):
 @given(scenarios())
 def test_candidates_are_sorted(scenario):
     """(e) Best first by (language rank, has chats, idle since, JID), except
-    the client's previous operator who comes first when eligible and not
-    passed."""
+    the client's previous operator who comes first whenever eligible and not
+    passed, from any wave, even when the current wave's round is over."""
     node, operators, request = scenario
     oracle = Oracle(node, operators, request)
     decision = route(node, operators, request)
@@ -260,6 +269,5 @@ def test_candidates_are_sorted(scenario):
     last = request.last_operator
     if last in decision.candidates:
         assert decision.candidates[0] == last
-    if (decision.candidates and last is not None and last in operators
-            and oracle.eligible(last) and last not in request.passed):
-        assert decision.candidates[0] == last
+    if last is not None and oracle.eligible(last) and last not in request.passed:
+        assert decision.candidates[:1] == [last], "eligible previous operator comes first"

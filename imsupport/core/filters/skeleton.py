@@ -83,6 +83,7 @@ def fold(text: str) -> str:
 
 @dataclass(frozen=True)
 class Skeleton:
+    original: str
     text: str
     origin: list[int]
 
@@ -127,11 +128,11 @@ def skeleton(text: str) -> Skeleton:
         previousEnd, previousLength = end, end - start
     joined = "".join(parts)
     if _LONG_RUN.search(joined):
-        return _capRuns(joined, origin)
-    return Skeleton(joined, origin)
+        return _capRuns(text, joined, origin)
+    return Skeleton(text, joined, origin)
 
 
-def _capRuns(text: str, origin: list[int]) -> Skeleton:
+def _capRuns(original: str, text: str, origin: list[int]) -> Skeleton:
     """Cut runs of one character to MAX_RUN; rare, so a plain loop is fine."""
     keptText: list[str] = []
     keptOrigin: list[int] = []
@@ -141,4 +142,4 @@ def _capRuns(text: str, origin: list[int]) -> Skeleton:
         if run <= MAX_RUN:
             keptText.append(char)
             keptOrigin.append(origin[i])
-    return Skeleton("".join(keptText), keptOrigin)
+    return Skeleton(original, "".join(keptText), keptOrigin)
