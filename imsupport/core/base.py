@@ -81,11 +81,17 @@ class CoreBase:
         state = self.operators.get(operator)
         return state.operator.name if state else operator.split("@")[0]
 
-    def snapshots(self, node: str, now: float) -> dict[str, OperatorSnapshot]:
-        """What routing needs to know of the node's operators, right now."""
+    def snapshots(self, node: str, now: float,
+                  ready_only: bool = False) -> dict[str, OperatorSnapshot]:
+        """What routing needs to know of the node's operators, right now;
+        ``ready_only`` skips at once those who cannot take any chat (offline,
+        away, at max_chats), which is most of them on a busy day."""
         result = {}
         for jid in self._nodeOperators.get(node, ()):
             state = self.operators.get(jid)
+            if ready_only and (state is None or not state.resources or state.afk
+                               or state.load >= state.operator.max_chats):
+                continue
             if state is not None:
                 result[jid] = state.snapshot(
                     on_shift=self.availability.onShift(jid, now),
@@ -122,8 +128,8 @@ class CoreBase:
         if mode != OPEN:
             return nodePresence(node, {}, queue, mode=mode)
         off = self.switches.offOperators(name)
-        usable = {jid: state for jid, state in self.operators.items()
-                  if jid in self._nodeOperators.get(name, ()) and jid not in off
+        usable = {jid: self.operators[jid] for jid in self._nodeOperators.get(name, ())
+                  if jid in self.operators and jid not in off
                   and not self.switches.operatorOff(jid)
                   and self.availability.onShift(jid, now)}
         return nodePresence(node, usable, queue, groups_off=self.switches.offGroups(name))

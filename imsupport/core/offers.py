@@ -42,7 +42,7 @@ class Offers(CoreBase):
             # Only operators who could take a chat at all matter here; with
             # none left the rest of the queue waits without being looked at,
             # so a long queue costs nothing while everyone is busy.
-            ready = {jid: snap for jid, snap in self.snapshots(node.name, now).items()
+            ready = {jid: snap for jid, snap in self.snapshots(node.name, now, True).items()
                      if self._ready(node.name, snap)}
             for chat_id in list(queue):
                 if not ready:
@@ -159,12 +159,18 @@ class Offers(CoreBase):
             return
         chat.min_wave = following
         chat.passed.clear()
+        # The pending invitation is withdrawn only when a later wave has
+        # someone to ask now; otherwise it runs its course, and route() falls
+        # back to the earlier waves until the later one has someone.
+        probe = self.decide(node, chat, self.clock.seconds())
+        moved = probe.wave is not None and probe.wave >= following and bool(probe.candidates)
         log.info("Chat {chat} escalated from wave {wave} to wave {next}", chat=chat.id,
                  wave=wave, next=following)
         self.journal.write(chat, [self.journal.event(chat, STATE, "system", "escalated",
                                                      wave=following)])
-        for operator in list(chat.invitations):
-            self.expire(chat, operator, "invitation_escalated", redispatch=False)
+        if moved:
+            for operator in list(chat.invitations):
+                self.expire(chat, operator, "invitation_escalated", redispatch=False)
         self.dispatch()
 
     def _pauseRound(self, node: Node, chat: Chat) -> None:

@@ -96,11 +96,6 @@ def test_escalation_to_an_empty_wave_does_not_strand_the_chat():
         "free wave-1 operators exist and wave 2 has nobody: someone must be asked"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "offers._escalate withdraws the current invitations ('it went to the next wave "
-    "of operators') even when the next wave has nobody eligible: the only free "
-    "operator loses the invitation, is marked passed, and the chat waits a whole "
-    "invite_timeout with nobody invited before route() falls back to him"))
 def test_escalation_to_an_empty_wave_keeps_the_current_invitation():
     core, clock, t, store = makeCore()  # Guru (wave 2) stays offline
     core.setDirectory(tuned(first={"escalate_after": 30}))

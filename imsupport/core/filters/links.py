@@ -52,7 +52,7 @@ _SCHEME_URL = re.compile(
     rf"(?P<host>\[[^\]\s]*\]|(?:[^\s/?#:@\[\]<>\"\\(]|{_DOT})*)"
     rf"(?::\d{{1,5}})?{_TAIL}", re.IGNORECASE)
 _FILE_URL = re.compile(r"(?<![\w.+-])file:(?://|/|\\\\|[a-z]:[\\/])" + _TAIL, re.IGNORECASE)
-_UNC_BACKSLASH = re.compile(r"""(?<![\w\\])\\\\[^\s\\/:*?"<>|]+(?:\\[^\s\\<>"]*)?""")
+_UNC_BACKSLASH = re.compile(r"""(?<![\w\\])\\\\[^\s\\/:*?"<>|]+(?:\\[^\s\\<>"]*)*""")
 _UNC_SLASH = re.compile(rf"(?<![\w:/.])//(?P<host>[\w.-]+)(?P<rest>/{_TAIL})?")
 _IPV6_BRACKETED = re.compile(r"(?<![\w\[])\[(?P<host>[0-9a-f:.]+(?:%[\w.]+)?)\](?::\d{1,5})?(?:/" +
                              _TAIL + ")?", re.IGNORECASE)

@@ -98,16 +98,21 @@ class ProfanityFilter:
         """The finding for a pattern match, or None when the match is innocent."""
         matched = sk.text[start:end]
         letters = [c for c in matched if c.isalpha()]
-        solid = len(matched) - matched.count(MASK)
-        # "s***" could be anything and "455" is a number, not "ass".
-        if solid < 2 or not letters or (len(letters) < 2 and solid < 3):
-            return None
+        if not letters:
+            return None  # "455" is a number, not "ass"
         # A Latin entry never matches a word all in Cyrillic letters and vice
         # versa: "шапка" is not "wank" even though every letter looks alike.
         # Mixed words, digits and symbols are what disguise looks like.
-        if all(_isCyrillic(c) != entry.cyrillic for c in letters) and solid == len(letters):
+        if (all(_isCyrillic(c) != entry.cyrillic for c in letters)
+                and all(c.isalpha() or c == MASK for c in matched)):
             return None
         wordStart, wordEnd = _wordBounds(sk.text, start, end)
+        word = sk.text[wordStart:wordEnd]
+        solid = len(word) - word.count(MASK)
+        # "s***" could be any word; "х**ня" and "a$$" can only be one. "3б" is a
+        # school class, not "еб".
+        if solid < 2 or (sum(c.isalpha() for c in word) < 2 and solid < 3):
+            return None
         for exception in self._exceptions:
             for spared in exception.finditer(sk.text, wordStart, wordEnd):
                 if spared.start() < end and start < spared.end():
