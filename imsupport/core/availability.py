@@ -25,6 +25,9 @@ class Availability:
                           for n in directory.nodes}
         self.shifts = {o.jid: Schedule.parse(o.schedule, o.timezone, o.exceptions)
                        for o in directory.operators if o.schedule or o.exceptions}
+        # jid -> (on shift, valid until): routing asks for every operator on
+        # every decision, and the answer only changes at a shift boundary.
+        self._onShift: dict[str, tuple[bool, float]] = {}
 
     def inWindow(self, node: Node, now: float) -> bool:
         return activeWindow(node.active_from, node.active_until, node.timezone, now)
@@ -38,7 +41,15 @@ class Availability:
 
     def onShift(self, operator: str, now: float) -> bool:
         shift = self.shifts.get(operator)
-        return shift is None or shift.isOpen(now)
+        if shift is None:
+            return True
+        cached = self._onShift.get(operator)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        value = shift.isOpen(now)
+        change = shift.nextChange(now)
+        self._onShift[operator] = (value, change if change is not None else now + HORIZON)
+        return value
 
     def hours(self, node: str, language: str, now: float) -> str:
         return self.nodeHours[node].describe(language, now=now)

@@ -64,6 +64,10 @@ class CoreBase:
         self.availability.setDirectory(directory)
         self.faq = FaqIndex(directory.faq)
         self._nodeOperators = {n.name: frozenset(nodeOperators(n)) for n in directory.nodes}
+        self._operatorNodes: dict[str, list[str]] = {}
+        for name, jids in self._nodeOperators.items():
+            for jid in jids:
+                self._operatorNodes.setdefault(jid, []).append(name)
         now = self.clock.seconds()
         current = self.operators
         self.operators = {}
@@ -144,14 +148,17 @@ class CoreBase:
         return self.translator.text(presence.status_key, languages, queue=presence.queue,
                                     hours=hours)
 
-    def refreshPresence(self) -> None:
-        """Tell subscribers about every node whose presence changed."""
-        for node in self.directory.nodes:
-            presence = self.nodePresenceOf(node.name)
-            if self._presence.get(node.name) != presence:
-                self._presence[node.name] = presence
-                self.transport.nodePresence(node.name, presence.show,
-                                            self.presenceStatus(node.name, presence),
+    def refreshPresence(self, operator: str | None = None) -> None:
+        """Tell subscribers about every node whose presence changed; when only
+        ``operator``'s state changed, only their nodes can have."""
+        names = self._operatorNodes.get(operator, []) if operator is not None \
+            else [n.name for n in self.directory.nodes]
+        for name in names:
+            presence = self.nodePresenceOf(name)
+            if self._presence.get(name) != presence:
+                self._presence[name] = presence
+                self.transport.nodePresence(name, presence.show,
+                                            self.presenceStatus(name, presence),
                                             presence.available)
 
     def isAutoreply(self, node: Node) -> bool:

@@ -195,7 +195,7 @@ class Offers(CoreBase):
         self._notifyOperator(chat, operator, "invitation",
                              **self._invitationFields(node, chat, operator))
         log.info("Chat {chat} offered to {operator}", chat=chat.id, operator=operator)
-        self.refreshPresence()
+        self.refreshPresence(operator)
 
     def _invitationFields(self, node: Node, chat: Chat, operator: str) -> dict[str, object]:
         lines = chat.client_lines[-TRANSCRIPT_LINES:]
