@@ -71,18 +71,22 @@ class Entry:
         return self.body if self.form == ANYWHERE else NOT_AFTER_LETTER + self.body
 
 
-def _charClass(letters: Iterable[str], first: bool) -> str:
+def _charClass(letters: Iterable[str], masked: bool) -> str:
     chars: set[str] = set()
     for letter in letters:
         chars.add(letter)
         chars.update(LOOKALIKES.get(letter, ""))
-    if not first:
+    if masked:
         chars.add(MASK)
     return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
 
 
-def _body(items: list[tuple[str, bool]], form: str) -> str:
-    """The regex for a parsed entry: each letter repeatable, doubles kept double."""
+def _body(items: list[tuple[str, bool]], form: str, exception: bool) -> str:
+    """The regex for a parsed entry: each letter repeatable, doubles kept double.
+
+    Exceptions take no masks: they spare ordinary words written out, and a
+    masked "w*a*n*k*e*r" must not pass for "wankel".
+    """
     parts: list[str] = []
     i = 0
     while i < len(items):
@@ -92,7 +96,7 @@ def _body(items: list[tuple[str, bool]], form: str) -> str:
                and items[i + count] == (letters, False)):
             count += 1
         quantifier = "+" if count == 1 else f"{{{count},}}"
-        part = _charClass(letters, first=not parts) + quantifier
+        part = _charClass(letters, masked=bool(parts) and not exception) + quantifier
         parts.append(f"(?:{part})?" if optional else part)
         i += count
     body = "".join(parts)
@@ -123,7 +127,7 @@ def parseEntry(line: str, source: str) -> Entry:
         raise ValueError(f"{source}: entry {rule!r} is too short or starts with an "
                          "optional letter; it would block ordinary words")
     cyrillic = any("\u0400" <= c <= "\u04ff" for c in folded)
-    return Entry(rule, form, exception, cyrillic, _body(items, form), source)
+    return Entry(rule, form, exception, cyrillic, _body(items, form, exception), source)
 
 
 def parseWordList(text: str, source: str) -> list[Entry]:

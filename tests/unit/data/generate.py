@@ -105,11 +105,13 @@ def _leet(word: str) -> str:
     return "".join(out)
 
 
-def _masked(word: str, mask: str) -> str | None:
-    if len(word) < 4:
+def _masked(word: str, mask: str, width: int = 1) -> str | None:
+    """A mask for letters near the end, where the root is, not for its first
+    letter: "bull*hit" hides which word it is, "bullsh*t" does not."""
+    if len(word) < 3 + width:
         return None
-    middle = len(word) // 2
-    return word[:middle] + mask + word[middle + 1:]
+    at = len(word) - 1 - width
+    return word[:at] + mask * width + word[at + width:]
 
 
 def _stretched(word: str) -> str:
@@ -129,8 +131,9 @@ def obfuscations(word: str, rng: random.Random) -> list[str]:
         masked = _masked(word, mask)
         if masked:
             variants.append(masked)
-    if len(word) >= 5:
-        variants.append(word[0] + "**" + word[3:])
+    twice = _masked(word, "*", 2) if len(word) >= 6 else None
+    if twice:
+        variants.append(twice)
     context = CONTEXTS_RU if re.search("[а-яё]", word) else CONTEXTS_EN
     variants.append(rng.choice(context).format(_mixed(word, rng)))
     return variants
