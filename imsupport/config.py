@@ -101,6 +101,7 @@ class ApiToken:
 class FiltersConfig:
     internal_domains: tuple[str, ...] = ()
     profanity_allow: tuple[str, ...] = ()
+    profanity_files: tuple[str, ...] = ()  # admins' own word lists, added to the shipped ones
 
 
 @dataclass(frozen=True)
@@ -270,10 +271,11 @@ def _faq(tables: list[_Table]) -> tuple[FaqEntry, ...]:
     return tuple(entries)
 
 
-def _filters(t: _Table) -> FiltersConfig:
+def _filters(t: _Table, base: str) -> FiltersConfig:
     filters = FiltersConfig(
         internal_domains=t.value("internal_domains", _listOf(_domain), ()),
         profanity_allow=t.value("profanity_allow", _listOf(_name), ()),
+        profanity_files=t.value("profanity_files", _listOf(_localPath(base)), ()),
     )
     t.finish()
     return filters
@@ -339,7 +341,7 @@ def parseConfig(text: str, path: str = "<string>") -> Config:
         storage=_storage(root.table("storage"), base),
         web=_web(root.table("web"), base),
         api_tokens=_apiTokens(root.tables("api_tokens")),
-        filters=_filters(root.table("filters")),
+        filters=_filters(root.table("filters"), base),
         limits=_limits(root.table("limits")),
         plugins=_plugins(root.table("plugins")),
         directory=Directory(nodes=tuple(nodes), operators=operators,

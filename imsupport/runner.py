@@ -18,6 +18,7 @@ from imsupport import __version__
 from imsupport.config import Config
 from imsupport.core.commands import Command
 from imsupport.core.eligibility import EligibilityChecks, IEligibilityCheck, loadChecks
+from imsupport.core.filters import MessageFilter
 from imsupport.core.service import SupportCore
 from imsupport.core.switches import Switches
 from imsupport.store import makeStore
@@ -48,6 +49,9 @@ class ImsupportService(MultiService):
             config.xmpp.secret, max_delay=config.xmpp.reconnect_max_delay)
         plugins = config.plugins
         self.pluginCommands = list(commands)
+        filters = config.filters
+        self.filters = MessageFilter.fromConfig(filters.internal_domains, filters.profanity_allow,
+                                                filters.profanity_files)
         if checks is None:
             checks = loadChecks(plugins.options)
         self.eligibility = EligibilityChecks(checks, reactor, timeout=plugins.check_timeout)
@@ -86,7 +90,7 @@ class ImsupportService(MultiService):
                            directory=directory, service=self.config.service,
                            limits=self.config.limits, last_chat_id=last_chat_id,
                            switches=Switches(switched_off), eligibility=self.eligibility,
-                           commands=self.pluginCommands)
+                           commands=self.pluginCommands, filters=self.filters)
         self.core = core
         open_chats = yield self.store.openChats()
         history = {}

@@ -261,7 +261,8 @@ class Offers(CoreBase):
         return succeed(None)
 
     def accept(self, chat: Chat, operator: str, text: str, relay: bool) -> Deferred:
-        """The invited operator answered: the chat becomes active with them."""
+        """The invited operator answered: the chat becomes active with them.
+        Their answer goes to the client too, unless the filters stop it."""
         call = chat.invitations.pop(operator)
         if call.active():
             call.cancel()

@@ -20,6 +20,7 @@ from imsupport.core.builtins import builtinCommands
 from imsupport.core.commands import Command, CommandContext, Commands
 from imsupport.core.console import Console
 from imsupport.core.eligibility import EligibilityChecks
+from imsupport.core.filters import MessageFilter, mark
 from imsupport.core.i18n import Translator
 from imsupport.core.model import ABANDONED, ACTIVE, CLOSED, COMMAND, MESSAGE, STATE, Directory
 from imsupport.core.nodestate import NodePresence
@@ -44,7 +45,8 @@ class SupportCore(Recovery):
                  limits: LimitsConfig | None = None, translator: Translator | None = None,
                  last_chat_id: int = 0, switches: Switches | None = None,
                  eligibility: EligibilityChecks | None = None,
-                 commands: Sequence[Command] = ()) -> None:
+                 commands: Sequence[Command] = (),
+                 filters: MessageFilter | None = None) -> None:
         super().__init__(clock=clock, store=store, transport=transport,
                          directory=directory, service=service,
                          translator=translator or Translator(default=service.default_language),
@@ -55,6 +57,7 @@ class SupportCore(Recovery):
         self.lastOperator = {}
         self.clientLanguages = {}
         self._closedNoticeAt = {}
+        self.filters = filters
         self.console = Console(self)
         self.commands = Commands(builtinCommands(self.console) + list(commands))
         self.watchSchedules()
@@ -87,12 +90,16 @@ class SupportCore(Recovery):
         command = parseCommand(self.service.command_prefix, text)
         if operator in chat.invitations:
             declined = command is not None and command[0] == "decline"
+            relay = command is None
+            if relay and self.blocked(chat, operator, text):
+                # Accepted all the same; the words themselves go nowhere.
+                relay, text = False, self.service.command_prefix + "accept"
             if chat.transfer is not None or chat.active:
                 return self.declineTransfer(chat, operator, text) if declined else \
-                    self.join(chat, operator, text, relay=command is None)
+                    self.join(chat, operator, text, relay=relay)
             if declined:
                 return self.decline(chat, operator, text)
-            return self.accept(chat, operator, text, relay=command is None)
+            return self.accept(chat, operator, text, relay=relay)
         if operator not in chat.record.operators:
             self._notifyOperatorDirect(operator, "not_in_chat", node=node, chat_id=chat_id,
                                        chat=chat_id)
@@ -101,6 +108,8 @@ class SupportCore(Recovery):
             event = self.journal.event(chat, COMMAND, operator, text)
             context = CommandContext(self, operator, command[0], command[1], text, chat)
             return self.journal.write(chat, [event], then=lambda: self.commands.run(context))
+        if self.blocked(chat, operator, text):
+            return succeed(None)
         self._touch(chat)
         data: dict[str, object] = {"id": message_id} if message_id else {}
         if operator in chat.muted:
@@ -111,6 +120,25 @@ class SupportCore(Recovery):
             then=lambda: self._relayFromOperator(chat, operator, text, message_id, receipt,
                                                  chatstate),
             failed=lambda: self._notifyOperator(chat, operator, "not_delivered"))
+
+    def blocked(self, chat: Chat, operator: str, text: str) -> bool:
+        """R-OPS-3, R-OPS-4: an operator's message with profanity or an
+        internal link is relayed to nobody. It is kept in the history as
+        blocked, and the operator gets it back with the parts marked."""
+        findings = self.filters.check(text) if self.filters is not None else []
+        if not findings:
+            return False
+        kinds = sorted({f.kind for f in findings})
+        event = self.journal.event(chat, MESSAGE, operator, text, blocked=kinds,
+                                   rules=[f.rule for f in findings])
+        self.journal.write(chat, [event])
+        self._notifyOperator(chat, operator, "blocked", text=mark(text, findings),
+                             reasons=", ".join(self.translator.text(
+                                 f"blocked_{kind}", self.operatorLanguages(operator))
+                                 for kind in kinds))
+        log.info("Blocked a message of {operator} in chat {chat}: {kinds}",
+                 operator=operator, chat=chat.id, kinds=kinds)
+        return True
 
     def operatorChatState(self, chat_id: int, operator: str, state: str) -> None:
         chat = self.chats.get(chat_id)

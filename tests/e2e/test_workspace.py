@@ -161,3 +161,22 @@ def test_kill_9_mid_chat_and_the_chat_continues(start_imsupport, xmpp_client):
     delivered_to_ivan = [m.body for m in ivan.messages() if m.from_bare == CHAT1]
     for i in range(20):
         assert f"line {i}" in stored and f"line {i}" in delivered_to_ivan
+
+
+def test_profanity_and_internal_link_blocks(start_imsupport, xmpp_client):
+    filters = '\n[filters]\ninternal_domains = ["corp.shop.example"]\nprofanity_allow = []\n'
+    service, ivan, olga, guru = start_team(start_imsupport, xmpp_client, extra_toml=filters)
+    olga.send_presence(show="away")
+    time.sleep(0.3)
+    fay = xmpp_client("fay")
+    open_chat(fay, ivan)
+    ivan.send_message(CHAT1, "Check http://wiki.corp.shop.example/orders/17 please")
+    notice = ivan.wait_message(CHAT1, contains="Not sent").body
+    assert "internal resource" in notice and "[[http://wiki.corp.shop.example/orders/17]]" in notice
+    ivan.send_message(CHAT1, "Это п*здец какой-то")
+    notice = ivan.wait_message(CHAT1, contains="Not sent").body
+    assert "profanity" in notice and "[[" in notice
+    ivan.send_message(CHAT1, "Check https://shop.example/orders/17 please")
+    assert fay.wait_message(SALES, contains="https://shop.example/orders/17")
+    time.sleep(0.3)
+    assert not [m for m in fay.messages() if "corp.shop" in m.body or "здец" in m.body]

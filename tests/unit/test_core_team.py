@@ -221,3 +221,39 @@ def test_restart_restores_queued_and_active_chats():
     assert "Client: in the queue" not in t2.last(OLGA).body
     assert "in the queue" in t2.last(OLGA).body
     assert BOSS
+
+
+# -- filters (R-OPS-3, R-OPS-4) -------------------------------------------------------------
+
+def test_blocked_messages_go_nowhere_and_come_back_marked():
+    from imsupport.core.filters import MessageFilter
+    core, clock, t, store = activeChat()
+    core.filters = MessageFilter.fromConfig(["corp.shop.example"], [])
+    online(core, OLGA)
+    core.operatorSaid("sales", 1, IVAN, "!invite Olga")
+    core.operatorSaid("sales", 1, OLGA, "!accept")
+    before = len(t.bodies(ALICE))
+    core.operatorSaid("sales", 1, IVAN, "see http://wiki.corp.shop.example/orders for that")
+    notice = t.last(IVAN).body
+    assert notice.startswith("Not sent to anyone (a link to an internal resource)")
+    assert "[[http://wiki.corp.shop.example/orders]]" in notice
+    core.operatorSaid("sales", 1, IVAN, "what the f.u.c.k is this")
+    assert "profanity" in t.last(IVAN).body and "[[f.u.c.k]]" in t.last(IVAN).body
+    assert len(t.bodies(ALICE)) == before, "relayed to nobody: not the client"
+    assert not [b for b in t.bodies(OLGA) if "wiki.corp" in b or "f.u.c.k" in b]
+    blocked = [e for e in events(store, 1) if e.data.get("blocked")]
+    assert [e.data["blocked"] for e in blocked] == [["internal_link"], ["profanity"]]
+    core.operatorSaid("sales", 1, IVAN, "see https://shop.example/orders for that")
+    assert t.last(ALICE).body == "see https://shop.example/orders for that"
+
+
+def test_a_blocked_answer_to_an_invitation_still_accepts():
+    from imsupport.core.filters import MessageFilter
+    core, clock, t, store = makeCore()
+    core.filters = MessageFilter.fromConfig([], [])
+    online(core, IVAN)
+    core.clientSaid("sales", ALICE, "hi")
+    core.operatorSaid("sales", 1, IVAN, "shit, a customer")
+    assert core.chats[1].record.state == ACTIVE
+    assert t.last(ALICE).body == "Ivan joined the chat."
+    assert "Not sent to anyone (profanity)" in [b for b in t.bodies(IVAN) if "Not sent" in b][0]

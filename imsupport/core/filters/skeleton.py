@@ -37,8 +37,9 @@ MASKS = "*_#"
 # one of these inside is still one word.
 INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff"
 _GLUE = "\x00"  # what invisible characters fold to: a separator that always joins
-# Symbols people put between the letters of a spelled-out word.
-SEPARATORS = frozenset(".-'`~^\",:;/\\+=" + "\u2010\u2011\u2012\u2013\u2014\u00b7\u2022")
+# Symbols people put between the letters of a spelled-out word. Not the
+# apostrophe: it joins contractions, and "who're" is not "whore".
+SEPARATORS = frozenset(".-~^\",:;/\\+=" + "\u2010\u2011\u2012\u2013\u2014\u00b7\u2022")
 # Besides letters and digits, characters that can stand for a letter or mask one.
 _LETTERLIKE = re.escape("*#@$!|€¢")
 _CHUNK = re.compile(rf"[\w{_LETTERLIKE}]+")

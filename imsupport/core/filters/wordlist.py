@@ -38,10 +38,11 @@ DEFAULT_LISTS = ("profanity-ru.txt", "profanity-en.txt")
 
 # What can stand for each letter besides itself: the other alphabet's
 # look-alikes, leetspeak digits and symbols, and a few letters people swap in
-# when mixing transliteration with Cyrillic ("бlяdь").
+# when mixing transliteration with Cyrillic ("бlяdь"). Not "l" for "i": with
+# repeats allowed, "tilts" would read as "tits".
 LOOKALIKES: dict[str, str] = {
     "a": "а@4", "b": "вь68", "c": "с¢", "d": "ԁ", "e": "е3€є", "g": "96",
-    "h": "н", "i": "і1!|l", "k": "к", "l": "1|!iі", "m": "м", "n": "п",
+    "h": "н", "i": "і1!|", "k": "к", "l": "1|!", "m": "м", "n": "п",
     "o": "о0", "p": "р", "r": "г", "s": "$5ѕ", "t": "т7", "u": "иv",
     "w": "ш", "x": "х", "y": "у",
     "а": "a@4", "б": "6", "в": "b8", "г": "r", "д": "dg", "е": "e3€є",
@@ -84,8 +85,9 @@ def _charClass(letters: Iterable[str], masked: bool) -> str:
 def _body(items: list[tuple[str, bool]], form: str, exception: bool) -> str:
     """The regex for a parsed entry: each letter repeatable, doubles kept double.
 
-    Exceptions take no masks: they spare ordinary words written out, and a
-    masked "w*a*n*k*e*r" must not pass for "wankel".
+    Exceptions take no masks and no stretching: they spare ordinary words as
+    they are written, and neither "w*a*n*k*e*r" nor "twaaattt" is "wankel" or
+    "Twatt".
     """
     parts: list[str] = []
     i = 0
@@ -95,7 +97,10 @@ def _body(items: list[tuple[str, bool]], form: str, exception: bool) -> str:
         while (not optional and i + count < len(items)
                and items[i + count] == (letters, False)):
             count += 1
-        quantifier = "+" if count == 1 else f"{{{count},}}"
+        if exception:
+            quantifier = "" if count == 1 else f"{{{count}}}"
+        else:
+            quantifier = "+" if count == 1 else f"{{{count},}}"
         part = _charClass(letters, masked=bool(parts) and not exception) + quantifier
         parts.append(f"(?:{part})?" if optional else part)
         i += count
