@@ -14,6 +14,7 @@ from imsupport import __version__
 from imsupport.xmpp.addresses import Addresses
 from imsupport.xmpp.disco import DiscoProvider
 from imsupport.xmpp.handlers import MessageHandler, PresenceHandler
+from imsupport.xmpp.liveness import OperatorLiveness
 
 if TYPE_CHECKING:
     from imsupport.core.service import SupportCore
@@ -38,5 +39,6 @@ def attachHandlers(stream: "ComponentConnection", core: "SupportCore", addresses
     for handler in (FallbackHandler(), VersionHandler("imsupport", __version__),
                     PingHandler(), DiscoProvider(core, addresses.domain, "imsupport"),
                     DiscoHandler(), MessageHandler(core, addresses, max_message_bytes),
-                    PresenceHandler(core, addresses, store, transport)):
+                    PresenceHandler(core, addresses, store, transport),
+                    OperatorLiveness(core, core.clock, addresses.domain)):
         handler.setHandlerParent(stream)

@@ -202,3 +202,33 @@ def test_built_messages_parse_back_to_the_same_body(text):
     element = reader.stanzas[0]
     assert body(element) == text
     assert element["to"] == "a'b\"<c>&@x" and element["id"] == "i&d"
+
+
+def test_silent_operator_is_treated_as_gone(comp):
+    comp.exchange(presence(IVAN + "/laptop", DOMAIN))
+    comp.exchange(msg(ALICE, f"sales@{DOMAIN}", "Hello"))
+    comp.exchange(msg(IVAN, f"sales+1@{DOMAIN}", "Hi"))
+    comp.clock.advance(60)
+    pings = [s for s in comp.pump() if s.name == "iq"]
+    assert len(pings) == 1 and pings[0]["to"] == IVAN + "/laptop"
+    assert "urn:xmpp:ping" in pings[0].toXml()
+    comp.exchange(f"<iq type='result' id='{pings[0]['id']}' from='{IVAN}/laptop' to='{DOMAIN}'/>")
+    assert comp.core.operators[IVAN].online, "answered: alive"
+    comp.clock.advance(60)
+    ping = [s for s in comp.pump() if s.name == "iq"][0]
+    comp.exchange(f"<iq type='error' id='{ping['id']}' from='{IVAN}/laptop' to='{DOMAIN}'>"
+                  f"<error type='cancel'><service-unavailable "
+                  f"xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")
+    assert comp.core.operators[IVAN].online, "an error is an answer too"
+    comp.clock.advance(60)
+    comp.pump()
+    comp.clock.advance(20)  # silence
+    assert not comp.core.operators[IVAN].online
+    out = comp.pump()
+    assert any(s["to"] == ALICE and "disconnected" in (body(s) or "") for s in out)
+
+
+def test_operators_without_chats_are_not_pinged(comp):
+    comp.exchange(presence(IVAN + "/laptop", DOMAIN))
+    comp.clock.advance(60)
+    assert not [s for s in comp.pump() if s.name == "iq"]
