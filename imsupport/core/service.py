@@ -190,7 +190,9 @@ class SupportCore(Recovery):
                 # rather than letting each run out its invite_timeout.
                 for chat_id in sorted(state.invitations):
                     chat = self.chats.get(chat_id)
-                    if chat is not None:
+                    if chat is not None and chat.transfer is not None:
+                        self._transferUnanswered(chat, jid)
+                    elif chat is not None:
                         self.expire(chat, jid, "invitation_withdrawn")
             self.dispatch()
             self.refreshPresence()

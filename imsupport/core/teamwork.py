@@ -64,10 +64,16 @@ class Teamwork(Clients):
         else:
             target, label = node, node.name
         now = self.clock.seconds()
-        decision = route(target, self.snapshots(node.name, now), ChatRequest(
-            languages=chat.record.languages, off_groups=self.switches.offGroups(node.name),
-            off_operators=self.switches.offOperators(node.name) | frozenset(inside)))
-        return label, [jid for jid in decision.candidates if jid not in inside]
+        snapshots = self.snapshots(node.name, now)
+        ordered: list[str] = []
+        while True:  # wave after wave: everyone the target could offer it to
+            decision = route(target, snapshots, ChatRequest(
+                languages=chat.record.languages, declines={jid: 10**6 for jid in ordered},
+                off_groups=self.switches.offGroups(node.name),
+                off_operators=self.switches.offOperators(node.name) | frozenset(inside)))
+            if not decision.candidates:
+                return label, ordered
+            ordered += decision.candidates
 
     # -- asking them ------------------------------------------------------------------
 

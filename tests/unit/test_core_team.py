@@ -257,3 +257,15 @@ def test_a_blocked_answer_to_an_invitation_still_accepts():
     assert core.chats[1].record.state == ACTIVE
     assert t.last(ALICE).body == "Ivan joined the chat."
     assert "Not sent to anyone (profanity)" in [b for b in t.bodies(IVAN) if "Not sent" in b][0]
+
+
+def test_a_redirect_invitee_going_away_passes_the_redirect_on():
+    core, clock, t, store = activeChat()
+    online(core, OLGA, GURU)
+    core.operatorSaid("sales", 1, IVAN, "!redirect sales")  # the node: Olga, then Guru
+    first = OLGA if any("hands chat #1" in b for b in t.bodies(OLGA)) else GURU
+    second = GURU if first == OLGA else OLGA
+    core.operatorPresence(first, "laptop", True, "away")
+    assert any("hands chat #1" in b for b in t.bodies(second))
+    core.operatorSaid("sales", 1, second, "!accept")
+    assert core.chats[1].record.operators == (second,)

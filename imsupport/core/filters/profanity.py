@@ -100,11 +100,11 @@ class ProfanityFilter:
         letters = [c for c in matched if c.isalpha()]
         if not letters:
             return None  # "455" is a number, not "ass"
-        # A Latin entry never matches a word all in Cyrillic letters and vice
-        # versa: "шапка" is not "wank" even though every letter looks alike.
-        # Mixed words, digits and symbols are what disguise looks like.
+        # A Latin entry never matches letters all from the Cyrillic alphabet and
+        # vice versa: "шапка" is not "wank" though every letter looks alike, nor
+        # "3nt" (bridge) "епт". Mixed alphabets and symbols ("а$$") are disguise.
         if (all(_isCyrillic(c) != entry.cyrillic for c in letters)
-                and all(c.isalpha() or c == MASK for c in matched)):
+                and all(c.isalnum() or c == MASK for c in matched)):
             return None
         wordStart, wordEnd = _wordBounds(sk.text, start, end)
         word = sk.text[wordStart:wordEnd]
@@ -115,7 +115,7 @@ class ProfanityFilter:
             return None
         for exception in self._exceptions:
             for spared in exception.finditer(sk.text, wordStart, wordEnd):
-                if spared.start() < end and start < spared.end():
+                if spared.start() <= start and end <= spared.end():
                     return None
         if self._allow and _canonical(sk.text[wordStart:wordEnd]) in self._allow:
             return None

@@ -10,8 +10,9 @@ writing an extra file has it at hand)::
     =cock       the WHOLE word only: "cock", not "cocktail" or "cockpit"
     пид[ао]р    [...] is any one of the letters: пидор, пидар
     от[ъь]?еб   ? after a letter or [...] makes it optional: отъебись, отьебись, отебись
-    !cocktail   an EXCEPTION (same three forms): where it matches over a root's
-                match, that match is not profane ("!*страху" saves "застрахуйте")
+    !wankel     an EXCEPTION (same forms), matched as written, without repeats
+                or masks: a root's match inside its match is not profane
+                ("!сукк?улент" saves "суккуленты", "!*shita" saves "Matsushita")
 
 Entries are written in plain lower-case letters; case, ё/е and й/и do not matter.
 Every letter also matches its look-alikes from the other alphabet and the
@@ -72,12 +73,12 @@ class Entry:
         return self.body if self.form == ANYWHERE else NOT_AFTER_LETTER + self.body
 
 
-def _charClass(letters: Iterable[str], masked: bool) -> str:
-    chars: set[str] = set()
-    for letter in letters:
-        chars.add(letter)
-        chars.update(LOOKALIKES.get(letter, ""))
-    if masked:
+def _charClass(letters: Iterable[str], lookalikes: bool, mask: bool) -> str:
+    chars = set(letters)
+    if lookalikes:
+        for letter in letters:
+            chars.update(LOOKALIKES.get(letter, ""))
+    if mask:
         chars.add(MASK)
     return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
 
@@ -85,9 +86,9 @@ def _charClass(letters: Iterable[str], masked: bool) -> str:
 def _body(items: list[tuple[str, bool]], form: str, exception: bool) -> str:
     """The regex for a parsed entry: each letter repeatable, doubles kept double.
 
-    Exceptions take no masks and no stretching: they spare ordinary words as
-    they are written, and neither "w*a*n*k*e*r" nor "twaaattt" is "wankel" or
-    "Twatt".
+    Exceptions match only as written, without look-alikes, repeats or masks:
+    they spare ordinary words, and neither "w*a*n*k*e*r" nor "twaaattt" nor
+    "shitsville" is "Wankel", "Twatt" or "-shitsu".
     """
     parts: list[str] = []
     i = 0
@@ -101,8 +102,10 @@ def _body(items: list[tuple[str, bool]], form: str, exception: bool) -> str:
             quantifier = "" if count == 1 else f"{{{count}}}"
         else:
             quantifier = "+" if count == 1 else f"{{{count},}}"
-        part = _charClass(letters, masked=bool(parts) and not exception) + quantifier
-        parts.append(f"(?:{part})?" if optional else part)
+        letterClass = _charClass(letters, lookalikes=not exception,
+                                 mask=bool(parts) and not exception)
+        parts.append(f"(?:{letterClass}{quantifier})?" if optional
+                     else letterClass + quantifier)
         i += count
     body = "".join(parts)
     return body + NOT_BEFORE_LETTER if form == WORD else body
