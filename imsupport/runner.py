@@ -37,7 +37,8 @@ STORE_RETRY = 5.0  # seconds between attempts to open the store at start
 class ImsupportService(MultiService):
     def __init__(self, config: Config, reactor: Any,
                  checks: Sequence[IEligibilityCheck] | None = None,
-                 commands: Sequence[Command] = ()) -> None:
+                 commands: Sequence[Command] = (),
+                 filters: MessageFilter | None = None) -> None:
         super().__init__()
         self.config = config
         self.reactor = reactor
@@ -49,9 +50,11 @@ class ImsupportService(MultiService):
             config.xmpp.secret, max_delay=config.xmpp.reconnect_max_delay)
         plugins = config.plugins
         self.pluginCommands = list(commands)
-        filters = config.filters
-        self.filters = MessageFilter.fromConfig(filters.internal_domains, filters.profanity_allow,
-                                                filters.profanity_files)
+        if filters is None:
+            settings = config.filters
+            filters = MessageFilter.fromConfig(settings.internal_domains,
+                                               settings.profanity_allow, settings.profanity_files)
+        self.filters = filters
         if checks is None:
             checks = loadChecks(plugins.options)
         self.eligibility = EligibilityChecks(checks, reactor, timeout=plugins.check_timeout)

@@ -9,6 +9,7 @@ from twisted.python import usage
 from imsupport.config import ConfigError, loadConfig
 from imsupport.core.commands import commandPluginNames, loadCommands
 from imsupport.core.eligibility import loadChecks
+from imsupport.core.filters import MessageFilter
 
 
 class Options(usage.Options):
@@ -30,6 +31,9 @@ class Options(usage.Options):
             self["commands"] = loadCommands(options)
             self["checks"] = loadChecks({name: table for name, table in options.items()
                                          if name not in commandNames})
+            filters = self["loaded"].filters
+            self["filters"] = MessageFilter.fromConfig(
+                filters.internal_domains, filters.profanity_allow, filters.profanity_files)
         except ValueError as e:
             raise usage.UsageError(f"{self['config']}: {e}") from None
 
@@ -40,4 +44,4 @@ def makeService(options: Options) -> IService:
     from imsupport.runner import ImsupportService
 
     return ImsupportService(options["loaded"], reactor, checks=options["checks"],
-                            commands=options["commands"])
+                            commands=options["commands"], filters=options["filters"])

@@ -61,3 +61,10 @@ def test_service_tree_starts_on_a_memory_reactor(tmp_path):
     assert reactor.tcpClients and reactor.tcpClients[0][:2] == ("127.0.0.1", 5999)
     assert service.core.hasNode("sales") and service.core.isOperator("ivan@shop.test")
     service.stopService()
+
+
+def test_a_bad_word_list_is_a_usage_error(tmp_path):
+    words = tmp_path / "extra.txt"
+    words.write_text("[unclosed\n")
+    with pytest.raises(usage.UsageError, match="extra.txt"):
+        options(tmp_path, CONFIG + f'\n[filters]\nprofanity_files = ["{words}"]\n')

@@ -20,6 +20,7 @@ E-mail addresses are not links and pass. Public links pass.
 """
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import re
 import socket
@@ -44,12 +45,12 @@ _V6_RANGES = [(ipaddress.ip_network(net), rule) for net, rule in (
     ("fec0::/10", "site-local IPv6"))]
 
 _DOT = r"(?:\.|\[\.\]|\(\.\))"  # "corp[.]shop[.]example" is a link too
-_LABEL = r"[^\W_](?:[\w-]{0,62})"
+_LABEL = r"[^\W_][\w-]{0,62}+"  # possessive: a word without a dot fails at once
 _TAIL = r"""[^\s<>"]*"""
 _SCHEME_URL = re.compile(
     r"(?<![\w.+-])(?P<scheme>https?|hxxps?|ftps?|sftp|ssh|smb|cifs|nfs|afp|wss?|rdp|vnc|"
     r"telnet|ldaps?|git|svn)://(?:[^\s/?#@\[\]<>\"]*@)?"
-    rf"(?P<host>\[[^\]\s]*\]|(?:[^\s/?#:@\[\]<>\"\\(]|{_DOT})*)"
+    rf"(?P<host>\[[^\]\s]*\]|(?:[^\s/?#:@\[\]<>\"\\(]|{_DOT})*+)"
     rf"(?::\d{{1,5}})?{_TAIL}", re.IGNORECASE)
 _FILE_URL = re.compile(r"(?<![\w.+-])file:(?://|/|\\\\|[a-z]:[\\/])" + _TAIL, re.IGNORECASE)
 _UNC_BACKSLASH = re.compile(r"""(?<![\w\\])\\\\[^\s\\/:*?"<>|]+(?:\\[^\s\\<>"]*)*""")
@@ -59,10 +60,11 @@ _IPV6_BRACKETED = re.compile(r"(?<![\w\[])\[(?P<host>[0-9a-f:.]+(?:%[\w.]+)?)\](
 _IPV4 = re.compile(r"(?<![\w.:])(?P<host>\d{1,3}(?:\.\d{1,3}){3})(?![\w]|\.\d)(?::\d{1,5})?"
                    r"(?:/" + _TAIL + ")?")
 _IPV6 = re.compile(r"(?<![\w:.])(?P<host>(?:[0-9a-f]{1,4}:|:)(?::|[0-9a-f]{1,4}:){1,7}"
-                   r"[0-9a-f]{0,4}(?:%\w+)?)(?![\w:])", re.IGNORECASE)
+                   r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]{0,4})(?:%\w+)?)(?![\w:])",
+                   re.IGNORECASE)
 _HOST = re.compile(rf"(?<![\w@.\-/\\])(?P<host>(?:{_LABEL}{_DOT})+[^\W\d_][\w-]*)"
                    rf"(?::\d{{1,5}})?(?:/{_TAIL})?")
-_HOST_PORT = re.compile(r"(?<![\w@.\-/\\:])(?P<host>[^\W\d_][\w-]*):\d{1,5}(?![\d:])"
+_HOST_PORT = re.compile(r"(?<![\w@.\-/\\:])(?P<host>[^\W\d_][\w-]*+):\d{1,5}(?![\d:])"
                         rf"(?P<rest>/{_TAIL})?")
 _TRAILING = ".,;:!?'\"»”’)]}>"
 
@@ -103,6 +105,26 @@ def _ipv4Literal(host: str) -> ipaddress.IPv4Address | None:
         return None
 
 
+class _Spans:
+    """Disjoint spans of the text already claimed by a link, kept sorted so a
+    message with thousands of links is not checked in quadratic time."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def claim(self, start: int, end: int) -> bool:
+        """Claim [start, end) unless it overlaps a claimed span."""
+        index = bisect.bisect_right(self.starts, start)
+        if index and self.ends[index - 1] > start:
+            return False
+        if index < len(self.starts) and self.starts[index] < end:
+            return False
+        self.starts.insert(index, start)
+        self.ends.insert(index, end)
+        return True
+
+
 class LinkFilter:
     def __init__(self, internal_domains: Sequence[str] = ()) -> None:
         self.domains = tuple(d.lower().strip(".") for d in internal_domains if d.strip("."))
@@ -121,7 +143,9 @@ class LinkFilter:
         if ":" in host:
             return _ipv6Rule(host)
         for suffix in INTERNAL_SUFFIXES:
-            if host == suffix or host.endswith("." + suffix):
+            if host == suffix:
+                return f"internal name {suffix}"
+            if host.endswith("." + suffix):
                 return f"internal suffix .{suffix}"
         if host and "." not in host:
             return "single-label host"
@@ -129,20 +153,36 @@ class LinkFilter:
 
     def check(self, text: str) -> list[Finding]:
         findings: list[Finding] = []
-        covered: list[tuple[int, int]] = []
-        for regex, judgeName, needed in _SCANNERS:
-            if needed not in text:
+        covered = _Spans()
+        for regex, judgeName, quick in _SCANNERS:
+            if not quick.search(text):
                 continue
             judge: Callable[[re.Match[str]], str | None] = getattr(self, judgeName)
             for match in regex.finditer(text):
                 start, end = match.start(), _trimmed(text, match.start(), match.end())
-                if any(start < e and s < end for s, e in covered):
+                if not covered.claim(start, end):
                     continue
-                covered.append((start, end))
                 rule = judge(match)
                 if rule is not None:
                     findings.append(Finding("internal_link", start, end, text[start:end], rule))
+                elif regex is _SCHEME_URL:
+                    findings.extend(self._inside(text, match.end("host"), end))
         return sorted(findings, key=lambda f: f.start)
+
+    def _inside(self, text: str, start: int, end: int) -> list[Finding]:
+        """Internal URLs in the path or query of a public one: a redirect's
+        target ("https://shop.example/go?to=http://wiki.corp/") is still a link
+        to it."""
+        found: list[Finding] = []
+        for match in _SCHEME_URL.finditer(text, start, end):
+            nestedEnd = _trimmed(text, match.start(), match.end())
+            rule = self._schemeUrl(match)
+            if rule is not None:
+                found.append(Finding("internal_link", match.start(), nestedEnd,
+                                     text[match.start():nestedEnd], rule))
+            else:
+                found.extend(self._inside(text, match.end("host"), nestedEnd))
+        return found
 
     def _schemeUrl(self, match: re.Match[str]) -> str | None:
         if match.group("scheme").lower() in SHARE_SCHEMES:
@@ -184,19 +224,21 @@ class LinkFilter:
             return None
 
 
-
-# (regex, name of the LinkFilter method judging its matches, a substring the
-# text must contain for the regex to have a chance). The order matters: a whole
-# URL is claimed before its parts, so the host of a public URL is not looked at
-# again as a bare host, nor the address inside an internal one reported twice.
-_SCANNERS: Sequence[tuple[re.Pattern[str], str, str]] = (
-    (_SCHEME_URL, "_schemeUrl", "://"),
-    (_FILE_URL, "_fileUrl", ":"),
-    (_UNC_BACKSLASH, "_uncPath", "\\\\"),
-    (_UNC_SLASH, "_slashPath", "//"),
-    (_IPV6_BRACKETED, "_bareIpv6", "["),
-    (_IPV4, "_bareIpv4", "."),
-    (_IPV6, "_bareIpv6", ":"),
-    (_HOST, "_host", "."),
-    (_HOST_PORT, "_hostPort", ":"),
+# (regex, name of the LinkFilter method judging its matches, a quick regex
+# without whose match the first cannot match). The quick ones start with a
+# literal, which the regex engine finds in C, so a message without links costs
+# a few scans for "://", "." between letters and the like. The order matters:
+# a whole URL is claimed before its parts, so the host of a public URL is not
+# looked at again as a bare host, nor the address inside an internal one
+# reported twice.
+_SCANNERS: Sequence[tuple[re.Pattern[str], str, re.Pattern[str]]] = (
+    (_SCHEME_URL, "_schemeUrl", re.compile("://")),
+    (_FILE_URL, "_fileUrl", re.compile("file:", re.IGNORECASE)),
+    (_UNC_BACKSLASH, "_uncPath", re.compile(r"\\\\")),
+    (_UNC_SLASH, "_slashPath", re.compile("//")),
+    (_IPV6_BRACKETED, "_bareIpv6", re.compile(r"\[[0-9a-fA-F]*:")),
+    (_IPV4, "_bareIpv4", re.compile(r"\.(?=\d{1,3}\.\d)(?<=\d\.)")),
+    (_IPV6, "_bareIpv6", re.compile(r":(?=[0-9a-fA-F]{0,4}:)")),
+    (_HOST, "_host", re.compile(r"\.(?=[^\W\d_])(?<=\w\.)|\[\.\]|\(\.\)")),
+    (_HOST_PORT, "_hostPort", re.compile(r":(?=\d)(?<=[\w-]:)")),
 )

@@ -14,12 +14,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from imsupport.core.filters.finding import Finding
-from imsupport.core.filters.skeleton import MASK, Skeleton, fold, skeleton
+from imsupport.core.filters.skeleton import (
+    MASK, SPACED, fold, skeleton, skeletonText, wordBounds)
 from imsupport.core.filters.wordlist import (
-    ANYWHERE, NOT_AFTER_LETTER, Entry, defaultWordLists, loadWordList)
+    ANYWHERE, NOT_AFTER_LETTER, Entry, defaultWordLists, loadWordList, patternTree)
 
 # Characters of a word that are not part of the rude word itself when they
-# stand at its edges: "**fuck!!" is marked as "fuck".
+# stand at its edges: "**fuck**!!" is marked as "fuck".
 _EDGE = MASK + "!|"
 
 
@@ -33,15 +34,32 @@ def _canonical(word: str) -> str:
 
 
 class _Scan:
-    """Entries compiled into one alternation, one capturing group per entry."""
+    """Entries of one anchoring: a tree regex to find hits fast, and each entry
+    compiled alone to tell, for a hit, which entry it was."""
 
     def __init__(self, entries: Sequence[Entry], anchored: bool) -> None:
         self.entries = list(entries)
-        self.single = [re.compile(e.pattern) for e in self.entries]
-        bodies = "|".join(f"({e.body})" for e in self.entries)
-        prefix = NOT_AFTER_LETTER if anchored else ""
+        self._single: dict[int, re.Pattern[str]] = {}
+        # Entries by the characters they can start with, in list order.
+        self.startingWith: dict[str, list[int]] = {}
+        for index, entry in enumerate(self.entries):
+            for char in set(entry.first):
+                self.startingWith.setdefault(char, []).append(index)
+        tree = patternTree(self.entries)
+        # One look at the character ahead, against every character any entry
+        # can start with, turns most positions away before the tree is tried.
+        starts = "".join(re.escape(c) for c in sorted(self.startingWith))
+        prefix = (NOT_AFTER_LETTER if anchored else "") + f"(?=[{starts}])"
         # An alternation that can never match keeps an empty list harmless.
-        self.regex = re.compile(f"{prefix}(?:{bodies})" if bodies else r"(?!)")
+        self.regex = re.compile(f"{prefix}(?:{tree})" if tree else r"(?!)")
+
+    def single(self, index: int) -> re.Pattern[str]:
+        """Entry ``index`` alone, compiled on its first hit: most never have
+        one, and compiling them all would double the time to start."""
+        regex = self._single.get(index)
+        if regex is None:
+            regex = self._single[index] = re.compile(self.entries[index].pattern)
+        return regex
 
 
 class ProfanityFilter:
@@ -67,36 +85,48 @@ class ProfanityFilter:
         return cls(entries, allow)
 
     def check(self, text: str) -> list[Finding]:
-        sk = skeleton(text)
-        found: dict[int, Finding] = {}
+        # The hot path: most messages are clean, and saying so takes one
+        # skeleton built in C and two regex scans. Which entry matched is
+        # asked only on a hit, and where it is in the original text only for
+        # a hit that stands.
+        sk = skeletonText(text)
+        spans: dict[int, tuple[int, str]] = {}
         for scan in self._scans:
             position = 0
-            while (match := scan.regex.search(sk.text, position)) is not None:
-                start = match.start()
-                entry = scan.entries[match.lastindex - 1]  # type: ignore[operator]
-                finding = self._judge(sk, start, match.end(), entry)
-                if finding is None:
-                    finding = self._retry(sk, scan, start, match.lastindex - 1)  # type: ignore[operator]
-                if finding is None:
-                    position = start + 1
+            while (match := scan.regex.search(sk, position)) is not None:
+                hit = self._identify(sk, scan, match.start())
+                if hit is None:
+                    position = match.start() + 1
                     continue
-                found.setdefault(finding.start, finding)
-                position = _wordBounds(sk.text, start, start + 1)[1]
-        return sorted(found.values(), key=lambda f: (f.start, f.end))
+                start, end, rule = hit
+                spans.setdefault(start, (end, rule))
+                position = end
+        if not spans:
+            return []
+        tracked = skeleton(text)
+        findings = []
+        for start, (end, rule) in sorted(spans.items()):
+            origStart, origEnd = tracked.originalSpan(start, end)
+            findings.append(Finding("profanity", origStart, origEnd,
+                                    text[origStart:origEnd], rule))
+        return findings
 
-    def _retry(self, sk: Skeleton, scan: _Scan, start: int, rejected: int) -> Finding | None:
-        """Another entry matching where a rejected one did; rare, so a plain loop."""
-        for index, regex in enumerate(scan.single):
-            match = regex.match(sk.text, start) if index != rejected else None
+    def _identify(self, sk: str, scan: _Scan, start: int) -> tuple[int, int, str] | None:
+        """The word and the rule of the first entry, in list order, that
+        matches at ``start`` and is not spared by an exception, the allow list
+        or the sanity rules."""
+        for index in scan.startingWith.get(sk[start], ()):
+            match = scan.single(index).match(sk, start)
             if match is not None:
-                finding = self._judge(sk, start, match.end(), scan.entries[index])
-                if finding is not None:
-                    return finding
+                entry = scan.entries[index]
+                word = self._judge(sk, start, match.end(), entry)
+                if word is not None:
+                    return word[0], word[1], entry.rule
         return None
 
-    def _judge(self, sk: Skeleton, start: int, end: int, entry: Entry) -> Finding | None:
-        """The finding for a pattern match, or None when the match is innocent."""
-        matched = sk.text[start:end]
+    def _judge(self, sk: str, start: int, end: int, entry: Entry) -> tuple[int, int] | None:
+        """The offending word for a pattern match, or None when it is innocent."""
+        matched = sk[start:end]
         letters = [c for c in matched if c.isalpha()]
         if not letters:
             return None  # "455" is a number, not "ass"
@@ -106,28 +136,21 @@ class ProfanityFilter:
         if (all(_isCyrillic(c) != entry.cyrillic for c in letters)
                 and all(c.isalnum() or c == MASK for c in matched)):
             return None
-        wordStart, wordEnd = _wordBounds(sk.text, start, end)
-        word = sk.text[wordStart:wordEnd]
-        solid = len(word) - word.count(MASK)
+        wordStart, wordEnd = wordBounds(sk, start, end)
+        word = sk[wordStart:wordEnd]
+        solid = len(word) - word.count(MASK) - word.count(SPACED)
         # "s***" could be any word; "х**ня" and "a$$" can only be one. "3б" is a
         # school class, not "еб".
         if solid < 2 or (sum(c.isalpha() for c in word) < 2 and solid < 3):
             return None
         for exception in self._exceptions:
-            for spared in exception.finditer(sk.text, wordStart, wordEnd):
+            for spared in exception.finditer(sk, wordStart, wordEnd):
                 if spared.start() <= start and end <= spared.end():
                     return None
-        if self._allow and _canonical(sk.text[wordStart:wordEnd]) in self._allow:
+        if self._allow and _canonical(word) in self._allow:
             return None
-        while wordStart < start and sk.text[wordStart] in _EDGE:
+        while wordStart < start and sk[wordStart] in _EDGE:
             wordStart += 1
-        while wordEnd > end and sk.text[wordEnd - 1] in _EDGE:
+        while wordEnd > start + 1 and sk[wordEnd - 1] in _EDGE:
             wordEnd -= 1
-        origStart, origEnd = sk.originalSpan(wordStart, wordEnd)
-        return Finding("profanity", origStart, origEnd, sk.original[origStart:origEnd],
-                       entry.rule)
-
-
-def _wordBounds(text: str, start: int, end: int) -> tuple[int, int]:
-    wordEnd = text.find(" ", end)
-    return text.rfind(" ", 0, start) + 1, len(text) if wordEnd < 0 else wordEnd
+        return wordStart, wordEnd

@@ -28,12 +28,12 @@ may stand, and exceptions cover what is left.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from imsupport.core.filters.skeleton import MASK, foldChar
+from imsupport.core.filters.skeleton import MASK, SPACED, foldChar
 
 DEFAULT_LISTS = ("profanity-ru.txt", "profanity-en.txt")
 
@@ -64,13 +64,42 @@ class Entry:
     form: str        # PREFIX, ANYWHERE or WORD
     exception: bool
     cyrillic: bool   # the alphabet it is written in (see ProfanityFilter on why it matters)
-    body: str        # the regex over a skeleton, without the word-start anchor
+    head: str        # the regex for the first letter...
+    rest: str        # ...and for the rest, end anchor included; split for ``patternTree``
+    first: str       # the characters a match can start with
     source: str      # "file:line", for error messages and tests
 
     @property
     def pattern(self) -> str:
         """The complete regex, anchored as the entry's form says."""
-        return self.body if self.form == ANYWHERE else NOT_AFTER_LETTER + self.body
+        body = self.head + self.rest
+        return body if self.form == ANYWHERE else NOT_AFTER_LETTER + body
+
+
+def patternTree(entries: Sequence[Entry]) -> str:
+    """One regex matching wherever any of ``entries`` (all of one anchoring) does.
+
+    Entries are grouped by their first letter so that at each position the
+    regex engine tests a few dozen character sets and goes deeper only where
+    one fits. Every branch starts with a plain character set, which CPython's
+    engine rejects without backtracking state: with one group per entry the
+    same scan is ten times slower. Which entry matched is found afterwards,
+    and only for a hit.
+    """
+    groups: dict[str, list[str]] = {}
+    for entry in entries:
+        groups.setdefault(entry.head, []).append(entry.rest)
+    # The second letter's optional SPACED mark is shared: taken out of the
+    # branches, it lets them start with a plain set too.
+    mark = re.escape(SPACED) + "?"
+    branches = []
+    for head, rests in groups.items():
+        shared = [rest[len(mark):] for rest in rests if rest.startswith(mark)]
+        alternatives = [rest for rest in rests if not rest.startswith(mark)]
+        if shared:
+            alternatives.insert(0, mark + "(?:" + "|".join(shared) + ")")
+        branches.append(head + "(?:" + "|".join(alternatives) + ")")
+    return "|".join(branches)
 
 
 def _charClass(letters: Iterable[str], lookalikes: bool, mask: bool) -> str:
@@ -83,8 +112,9 @@ def _charClass(letters: Iterable[str], lookalikes: bool, mask: bool) -> str:
     return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
 
 
-def _body(items: list[tuple[str, bool]], form: str, exception: bool) -> str:
-    """The regex for a parsed entry: each letter repeatable, doubles kept double.
+def _body(items: list[tuple[str, bool]], form: str, exception: bool) -> tuple[str, str]:
+    """The regex for a parsed entry, as (first letter, rest): each letter
+    repeatable, doubles kept double.
 
     Exceptions match only as written, without look-alikes, repeats or masks:
     they spare ordinary words, and neither "w*a*n*k*e*r" nor "twaaattt" nor
@@ -98,17 +128,28 @@ def _body(items: list[tuple[str, bool]], form: str, exception: bool) -> str:
         while (not optional and i + count < len(items)
                and items[i + count] == (letters, False)):
             count += 1
-        if exception:
-            quantifier = "" if count == 1 else f"{{{count}}}"
-        else:
-            quantifier = "+" if count == 1 else f"{{{count},}}"
         letterClass = _charClass(letters, lookalikes=not exception,
                                  mask=bool(parts) and not exception)
-        parts.append(f"(?:{letterClass}{quantifier})?" if optional
-                     else letterClass + quantifier)
+        exact = letterClass * count
+        if exception:
+            parts.append(f"(?:{exact})?" if optional else exact)
+        else:
+            # "[f]+" is written "[f][f]*" so that branches start with a plain
+            # set; letters spelled out one by one may have a SPACED mark between.
+            spaced = re.escape(SPACED) + "?" if parts else ""
+            exact = (spaced + letterClass) * count
+            parts.append(f"(?:{exact}{letterClass}*)?" if optional else exact + letterClass + "*")
         i += count
-    body = "".join(parts)
-    return body + NOT_BEFORE_LETTER if form == WORD else body
+    head, rest = parts[0], "".join(parts[1:])
+    if form == ANYWHERE and not exception:
+        # Start only where a run of the first letter starts: tried from every
+        # position of "aaaa...", "*asshole" would cost time growing with the
+        # square of the run; from its start the run is read once.
+        # The check comes after the first letter so that the branch still
+        # starts with a plain set (see ``patternTree``).
+        firstClass = head[:head.index("]") + 1]
+        head = firstClass + f"(?<!{firstClass}.)" + head[len(firstClass):]
+    return head, rest + NOT_BEFORE_LETTER if form == WORD else rest
 
 
 def parseEntry(line: str, source: str) -> Entry:
@@ -135,7 +176,9 @@ def parseEntry(line: str, source: str) -> Entry:
         raise ValueError(f"{source}: entry {rule!r} is too short or starts with an "
                          "optional letter; it would block ordinary words")
     cyrillic = any("\u0400" <= c <= "\u04ff" for c in folded)
-    return Entry(rule, form, exception, cyrillic, _body(items, form, exception), source)
+    head, rest = _body(items, form, exception)
+    first = items[0][0] + ("" if exception else "".join(LOOKALIKES.get(c, "") for c in items[0][0]))
+    return Entry(rule, form, exception, cyrillic, head, rest, first, source)
 
 
 def parseWordList(text: str, source: str) -> list[Entry]:

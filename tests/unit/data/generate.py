@@ -134,6 +134,9 @@ def obfuscations(word: str, rng: random.Random) -> list[str]:
     twice = _masked(word, "*", 2) if len(word) >= 6 else None
     if twice:
         variants.append(twice)
+    if len(word) >= 6:
+        half = len(word) // 2
+        variants += [word[:half] + "-" + word[half:], word[:half] + "." + word[half:]]
     context = CONTEXTS_RU if re.search("[а-яё]", word) else CONTEXTS_EN
     variants.append(rng.choice(context).format(_mixed(word, rng)))
     return variants

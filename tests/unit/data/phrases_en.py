@@ -26,7 +26,8 @@ PRODUCTS = ["the wireless headphones", "the Classic backpack", "the cocktail sha
             "the Dickensian Christmas mug", "the Sukhoi model plane", "the titmouse bird feeder"]
 LINKS = ["https://shop.example/delivery", "https://shop.example/returns",
          "https://shop.example/account/password-reset", "https://shop.example/help/payment",
-         "https://shop.example/catalog/cocktail-glasses", "https://shop.example/blog/classic-recipes",
+         "https://shop.example/catalog/cocktail-glasses",
+         "https://shop.example/blog/classic-recipes",
          "https://shop.example/track?order={order}", "www.shop.example/faq",
          "shop.example/returns", "https://help.shop.example/articles/42",
          "https://shop.example/catalog/grape-juice?utm_source=chat",
