@@ -205,12 +205,29 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+_FILTER: list = []
+
+
+def safePrefix(flows: int) -> str:
+    """A random body prefix that imsupport's profanity and link filters let
+    through with every flow number after it: a random "b3f4fa6:" can read as
+    a rude word once digits count as letters, and a blocked message would
+    stall the run."""
+    if not _FILTER:
+        from imsupport.core.filters import MessageFilter
+        _FILTER.append(MessageFilter.fromConfig([], []))
+    while True:
+        prefix = f"b{secrets.token_hex(3)}:"
+        if not any(_FILTER[0].check(f"{prefix}{i} 1 1 xxxx") for i in range(flows)):
+            return prefix
+
+
 async def measure(name: str, flows: list[Flow], *, window: int, body_bytes: int,
                   stall_timeout: float, pids: dict[str, int],
                   check: Callable[[], str | None] = lambda: None,
                   diagnostics: Callable[[], str] = lambda: "") -> Measurement:
     """Run the flows to the end; every receiver gets one handler."""
-    prefix = f"b{secrets.token_hex(3)}:"
+    prefix = safePrefix(len(flows))
     head = [f"<message to='{f.to}' type='chat' id='{f.index}-".encode() for f in flows]
     mid = f"'><body>{prefix}".encode()
     # "<prefix><flow> <seq> <19-digit ns> " then padding up to body_bytes
