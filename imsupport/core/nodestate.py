@@ -6,11 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+from imsupport.core.availability import AUTOREPLY, OPEN
 from imsupport.core.model import Node
 from imsupport.core.operators import AFK, FREE, OFFLINE, OperatorState
-
-OPEN = "open"
-AUTOREPLY = "autoreply"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from imsupport.core.filters import MessageFilter, mark
 from imsupport.core.i18n import Translator
 from imsupport.core.model import ABANDONED, ACTIVE, CLOSED, COMMAND, MESSAGE, STATE, Directory
 from imsupport.core.nodestate import NodePresence
-from imsupport.core.operators import OperatorState
 from imsupport.core.ports import Transport
 from imsupport.core.stats import Metrics
 from imsupport.core.recovery import Recovery
@@ -265,9 +264,6 @@ class SupportCore(Recovery):
         self.operators[operator].chats.add(chat.id)
         self._leaveQueue(chat)
         self._touch(chat)
-
-    def operatorStates(self) -> dict[str, OperatorState]:
-        return self.operators
 
     def consoleSaid(self, sender: str, text: str) -> None:
         """A message to the bare service address (R-ADDR-4)."""
