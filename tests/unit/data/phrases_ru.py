@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import random
 
+from tests.unit.data.assemble import assemble
+
 TARGET = 1200
 
 NAMES = ["Анна", "Иван", "Мария", "Пётр", "Ольга", "Глеб", "Глеб Сергеевич", "Ребекка",
@@ -267,18 +269,5 @@ def _fill(template: str, rng: random.Random) -> str:
 
 
 def russianPhrases(rng: random.Random) -> list[str]:
-    lines = list(dict.fromkeys(FIXED))
-    seen = set(lines)
-    while len(lines) < TARGET:
-        line = _fill(rng.choice(TEMPLATES), rng)
-        roll = rng.random()
-        if roll < 0.25:
-            line = f"{rng.choice(GREETINGS)} {line}"
-        elif roll < 0.45:
-            line = f"{line} {rng.choice(CLOSINGS)}"
-        elif roll < 0.55:
-            line = f"{line} {rng.choice(FIXED)}"
-        if line not in seen:
-            seen.add(line)
-            lines.append(line)
-    return lines
+    return assemble(rng, fixed=FIXED, templates=TEMPLATES, greetings=GREETINGS,
+                    closings=CLOSINGS, fill=_fill, target=TARGET)
