@@ -82,6 +82,19 @@ def die_with_parent() -> None:
         _prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def terminate(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """SIGTERM and wait up to ``timeout``; SIGKILL if it is stuck. True when
+    it had to be killed."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+        return True
+    return False
+
+
 def _lua(value: str) -> str:
     """A Lua string literal (our values never contain quotes or backslashes)."""
     assert '"' not in value and "\\" not in value, value
@@ -191,12 +204,7 @@ Component {_lua(self.component)}
         proc, self.process = self.process, None
         if proc is None or proc.poll() is not None:
             return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        terminate(proc, timeout)
         deadline = time.monotonic() + 5
         while port_open(self.c2s_port) and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.prosody import Prosody, die_with_parent, free_port
+from tests.e2e.prosody import Prosody, die_with_parent, free_port, terminate
 
 __all__ = ["ImsupportProcess", "ServiceError", "make_config", "toml_value", "free_port",
            "sqlite_url"]
@@ -175,14 +174,8 @@ class ImsupportProcess:
         proc, self.process = self.process, None
         if proc is None:
             return None
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-                raise ServiceError(f"imsupport ignored SIGTERM for {timeout}s" + self.log_tail())
+        if proc.poll() is None and terminate(proc, timeout):
+            raise ServiceError(f"imsupport ignored SIGTERM for {timeout}s" + self.log_tail())
         return proc.returncode
 
     def kill(self) -> None:
