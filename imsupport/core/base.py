@@ -11,7 +11,7 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
 from imsupport.config import ServiceConfig
-from imsupport.core.availability import AUTOREPLY, OPEN, Availability
+from imsupport.core.availability import OPEN, Availability
 from imsupport.core.chat import Chat
 from imsupport.core.eligibility import EligibilityChecks
 from imsupport.core.faq import FaqIndex
@@ -160,9 +160,6 @@ class CoreBase:
                 self.transport.nodePresence(name, presence.show,
                                             self.presenceStatus(name, presence),
                                             presence.available)
-
-    def isAutoreply(self, node: Node) -> bool:
-        return self.availability.nodeMode(node, self.clock.seconds()) == AUTOREPLY
 
     # -- the queue ---------------------------------------------------------------------
 

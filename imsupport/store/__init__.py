@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted.application.service import Service
-from twisted.internet.defer import Deferred
 
 from imsupport.store.interfaces import IStore, StoreError
 
-__all__ = ["IStore", "StoreError", "StoreService", "makeStore", "sqlitePath"]
+__all__ = ["IStore", "StoreError", "makeStore", "sqlitePath"]
 
 
 def sqlitePath(url: str) -> str:
@@ -34,7 +32,8 @@ def sqlitePath(url: str) -> str:
 
 
 def makeStore(url: str, reactor: Any = None) -> IStore:
-    """The store ``url`` asks for, not yet opened (StoreService opens it)."""
+    """The store ``url`` asks for, not yet opened (the service opens it at
+    start, retrying until the database is usable)."""
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if url == "memory:":
         from imsupport.store.memory import MemoryStore
@@ -47,23 +46,3 @@ def makeStore(url: str, reactor: Any = None) -> IStore:
         return PostgresStore(url, reactor=reactor)
     raise ValueError(f"unknown storage URL {url!r}: use memory:, sqlite:///absolute/path, "
                      "sqlite:relative/path or postgresql://user@host:5432/database")
-
-
-class StoreService(Service):
-    """Opens the store when the application starts and closes it (after the
-    queued chat writes are flushed) when it stops."""
-
-    name = "store"
-
-    def __init__(self, store: IStore) -> None:
-        self.store = store
-
-    def startService(self) -> Deferred:  # type: ignore[override]
-        """Returns the open Deferred: whoever starts the service can wait for
-        the schema upgrade before accepting chats."""
-        super().startService()
-        return self.store.open()
-
-    def stopService(self) -> Deferred:  # type: ignore[override]
-        super().stopService()
-        return self.store.close()

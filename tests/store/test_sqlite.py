@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 
-from imsupport.store import StoreService, makeStore, sqlitePath
+from imsupport.store import makeStore, sqlitePath
 from imsupport.store.interfaces import StoreError
 from imsupport.store.memory import MemoryStore
 from imsupport.store.postgres import PostgresStore
@@ -114,14 +114,12 @@ def test_sqlite_path() -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_store_service_opens_and_closes(tmp_path: Path) -> None:
+async def test_close_waits_for_queued_writes(tmp_path: Path) -> None:
     store = SQLiteStore(str(tmp_path / "svc.sqlite"), reactor=reactor())
-    service = StoreService(store)
-    await service.startService()
-    assert service.running
+    await store.open()
     saving = store.saveChat(chat(1))
-    await service.stopService()  # waits for the queued write
-    assert saving.called and not service.running
+    await store.close()  # waits for the queued write
+    assert saving.called
     reopened = SQLiteStore(str(tmp_path / "svc.sqlite"), reactor=reactor())
     await reopened.open()
     assert await reopened.getChat(1) == chat(1)
