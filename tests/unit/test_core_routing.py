@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-import pytest
 
 from imsupport.core import offers
 from imsupport.core.model import ACTIVE, STATE, Directory
