@@ -209,7 +209,7 @@ def _group(t: _Table, node: str, declared: set[str]) -> Group:
         operators=t.value("operators", _listOf(_bareJid), ()),
         wave=t.value("wave", _positive, 1),
         auto=t.value("auto", _bool, True),
-        escalate_after=t.value("escalate_after", _positive, 120),
+        escalate_after=t.value("escalate_after", _nonNegative, 120),
         max_declines=t.value("max_declines", _positive, 1),
     )
     t.finish()

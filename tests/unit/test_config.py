@@ -380,6 +380,7 @@ ACCEPTED = [
      lambda c: _node(c).groups[0].operators, ("ivan@shop.example",)),
     ("nodes.0.groups.0.wave", 2, lambda c: _node(c).groups[0].wave, 2),
     ("nodes.0.groups.0.escalate_after", 30, lambda c: _node(c).groups[0].escalate_after, 30),
+    ("nodes.0.groups.0.escalate_after", 0, lambda c: _node(c).groups[0].escalate_after, 0),
     ("nodes.0.groups.0.max_declines", 2, lambda c: _node(c).groups[0].max_declines, 2),
     ("faq.0.tags", ["a", "b"], lambda c: c.directory.faq[0].tags, ("a", "b")),
 ]
@@ -479,7 +480,7 @@ REJECTED = [
     ("nodes.0.groups.0.auto", "no", 'nodes[0].groups[0].auto must be true or false, got "no"'),
     ("nodes.0.groups.0.auto", 0, "nodes[0].groups[0].auto must be true or false, got 0"),
     ("nodes.0.groups.0.escalate_after", -5,
-     "nodes[0].groups[0].escalate_after must be a positive integer, got -5"),
+     "nodes[0].groups[0].escalate_after must be a non-negative integer, got -5"),
     ("nodes.0.groups.1.max_declines", 0,
      "nodes[0].groups[1].max_declines must be a positive integer"),
     ("nodes.0.groups.0.operators", "ivan@shop.example",
