@@ -75,6 +75,12 @@ class SupportCore(Recovery):
     def openChat(self, chat_id: int) -> Chat | None:
         return self.chats.get(chat_id)
 
+    def isInChat(self, chat_id: int, jid: str) -> bool:
+        """Whether ``jid`` is an operator of the open chat or invited to it:
+        the only people a chat address answers as a chat."""
+        chat = self.chats.get(chat_id)
+        return chat is not None and (jid in chat.record.operators or jid in chat.invitations)
+
     # -- operators in a chat ---------------------------------------------------
 
     def operatorSaid(self, node: str, chat_id: int, operator: str, text: str,
@@ -82,8 +88,11 @@ class SupportCore(Recovery):
                      chatstate: str | None = None) -> Deferred:
         """An operator's message with a body to a chat address."""
         chat = self.chats.get(chat_id)
-        if chat is None or chat.node != node:
-            self._notifyOperatorDirect(operator, "no_such_chat", node=node, chat_id=chat_id,
+        if chat is None or chat.node != node or not (
+                operator in chat.invitations or operator in chat.record.operators):
+            # One answer whether the chat is open or not: nobody outside a chat
+            # learns which chat numbers are in use.
+            self._notifyOperatorDirect(operator, "not_your_chat", node=node, chat_id=chat_id,
                                        chat=chat_id)
             return succeed(None)
         command = parseCommand(self.service.command_prefix, text)
@@ -99,10 +108,6 @@ class SupportCore(Recovery):
             if declined:
                 return self.decline(chat, operator, text)
             return self.accept(chat, operator, text, relay=relay)
-        if operator not in chat.record.operators:
-            self._notifyOperatorDirect(operator, "not_in_chat", node=node, chat_id=chat_id,
-                                       chat=chat_id)
-            return succeed(None)
         if command is not None:
             event = self.journal.event(chat, COMMAND, operator, text)
             context = CommandContext(self, operator, command[0], command[1], text, chat)

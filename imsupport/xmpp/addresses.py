@@ -49,8 +49,10 @@ def _parseJID(text: str) -> JID | None:
 
 @lru_cache(maxsize=20_000)
 def classify(to: JID, domain: str) -> Address:
-    """What a stanza addressed to ``to`` is for."""
-    if to.host != domain or to.resource:
+    """What a stanza addressed to ``to`` is for. A resource is ignored: some
+    clients and gateways write to ``sales@domain/something`` after seeing a
+    full JID somewhere, and they mean the node."""
+    if to.host != domain:
         return Address(UNKNOWN)
     if to.user is None:
         return Address(CONSOLE)
@@ -60,6 +62,11 @@ def classify(to: JID, domain: str) -> Address:
     if NODE_NAME.match(to.user):
         return Address(NODE, to.user)
     return Address(UNKNOWN)
+
+
+@lru_cache(maxsize=20_000)
+def _rebuild(user: str | None, domain: str, resource: str | None) -> str:
+    return JID(tuple=(user, domain, resource)).full()
 
 
 class Addresses:
@@ -78,6 +85,16 @@ class Addresses:
         if not NODE_NAME.match(node) or int(chat_id) < 1:
             raise ValueError(f"not a chat address: {node!r} {chat_id!r}")
         return f"{node}+{int(chat_id)}@{self.domain}"
+
+    def replyFrom(self, to: JID) -> str:
+        """The address an error reply to a stanza sent to ``to`` comes from:
+        the very address written to (RFC 6120 8.3.1), so the client shows it
+        in that chat window, not in a console. It is rebuilt from the parsed,
+        stringprep-checked parts under our own domain, never copied from the
+        input text (R-SEC-2); anything not under our domain gets the domain."""
+        if to.host != self.domain:
+            return self.domain
+        return _rebuild(to.user, self.domain, to.resource)
 
     def of(self, address: Address) -> str:
         """The address to answer from: its own when it is one of ours."""

@@ -30,18 +30,21 @@ class DiscoProvider(XMPPHandler):
         self.domain = domain
         self.name = name
 
-    def _target(self, target: JID):  # type: ignore[no-untyped-def]
+    def _target(self, requestor: JID, target: JID):  # type: ignore[no-untyped-def]
         address = classify(target, self.domain)
         if address.kind == NODE and self.core.hasNode(address.node or ""):
             return address
-        if address.kind == CHAT and self.core.openChat(address.chat_id or 0) is not None:
+        if address.kind == CHAT and self.core.isInChat(address.chat_id or 0,
+                                                       requestor.userhost()):
+            # Only the chat's own operators see it; to anyone else an open
+            # chat and a closed one look the same (no enumeration).
             return address
         if address.kind == CONSOLE:
             return address
         raise StanzaError("item-not-found", text=f"There is nothing at {target.full()}.")
 
     def getDiscoInfo(self, requestor: JID, target: JID, nodeIdentifier: str = "") -> list:
-        address = self._target(target)
+        address = self._target(requestor, target)
         if nodeIdentifier:
             return []
         if address.kind == CONSOLE:
@@ -53,7 +56,7 @@ class DiscoProvider(XMPPHandler):
         return [identity] + [disco.DiscoFeature(f) for f in FEATURES]
 
     def getDiscoItems(self, requestor: JID, target: JID, nodeIdentifier: str = "") -> list:
-        address = self._target(target)
+        address = self._target(requestor, target)
         if address.kind != CONSOLE or nodeIdentifier:
             return []
         return [disco.DiscoItem(JID(f"{node.name}@{self.domain}"), name=node.title or node.name)

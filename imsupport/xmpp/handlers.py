@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from twisted.logger import Logger
+from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 from tx_xmpp.subprotocols import XMPPHandler
 
@@ -33,9 +34,9 @@ class MessageHandler(XMPPHandler):
     def connectionInitialized(self) -> None:
         self.xmlstream.addObserver("/message", self.onMessage)
 
-    def _error(self, stanza: domish.Element, address: Address, condition: str,
+    def _error(self, stanza: domish.Element, to: JID, condition: str,
                etype: str, text: str) -> None:
-        self.send(stanzas.error(stanza, self.addresses.of(address), condition, etype, text))
+        self.send(stanzas.error(stanza, self.addresses.replyFrom(to), condition, etype, text))
 
     def onMessage(self, stanza: domish.Element) -> None:
         stanza.handled = True
@@ -48,11 +49,11 @@ class MessageHandler(XMPPHandler):
         if address.kind == NODE and not self.core.hasNode(address.node or ""):
             address = Address("unknown")
         if address.kind not in (CONSOLE, NODE, CHAT):
-            self._error(stanza, address, "item-not-found", "cancel",
+            self._error(stanza, to, "item-not-found", "cancel",
                         f"There is no support line at {to.userhost()}.")
             return
         if mtype == "groupchat":
-            self._error(stanza, address, "bad-request", "modify",
+            self._error(stanza, to, "bad-request", "modify",
                         "Group chat messages are not accepted here.")
             return
         parts = stanzas.MessageParts(stanza)
@@ -60,7 +61,7 @@ class MessageHandler(XMPPHandler):
         if body is not None and len(body) * 4 > self.max_bytes \
                 and len(body.encode("utf-8")) > self.max_bytes:
             size = len(body.encode("utf-8"))
-            self._error(stanza, address, "not-acceptable", "modify",
+            self._error(stanza, to, "not-acceptable", "modify",
                         f"The message is too large ({size} bytes; the limit is "
                         f"{self.max_bytes} bytes). Please send a shorter one or a file.")
             return

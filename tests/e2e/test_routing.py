@@ -124,7 +124,7 @@ def test_parallel_ring(start_imsupport, xmpp_client):
     assert fred.wait_message(SALES, contains="Olga joined")
     assert "taken by Olga" in ivan.wait_message(CHAT1, contains="taken by").body
     ivan.send_message(CHAT1, "me too?")
-    assert "not in chat #1" in ivan.wait_message(CHAT1, contains="not in chat").body
+    assert "Chat #1 is not open for you" in ivan.wait_message(CHAT1, contains="not open").body
     time.sleep(0.5)
     assert not [m for m in fred.messages() if "me too" in m.body]
 

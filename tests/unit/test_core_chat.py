@@ -96,7 +96,7 @@ def test_invitation_timeout_goes_to_next_operator():
     assert "expired" in t.last(IVAN).body
     assert "New chat #1" in t.last(OLGA).body
     core.operatorSaid("sales", 1, IVAN, "too late?")
-    assert "You are not in chat #1" in t.last(IVAN).body
+    assert "Chat #1 is not open for you" in t.last(IVAN).body
 
 
 def test_decline_passes_and_next_wave_when_first_wave_exhausted():
@@ -216,7 +216,7 @@ def test_client_cannot_use_operator_commands():
     assert core.openChat(1) is not None
     assert t.last(IVAN).body == "!close", "relayed as plain text, no power"
     core.operatorSaid("sales", 1, OLGA, "I take over")
-    assert "You are not in chat #1" in t.last(OLGA).body
+    assert "Chat #1 is not open for you" in t.last(OLGA).body
     assert "I take over" not in t.bodies(ALICE)
 
 
@@ -233,7 +233,20 @@ def test_closed_chat_address_answers():
     core, clock, t, store = makeCore()
     core.operatorSaid("sales", 42, IVAN, "hello?")
     last = t.last(IVAN)
-    assert "There is no open chat #42." == last.body and last.sender == "sales+42"
+    assert last.body == "Chat #42 is not open for you: it is closed, or you are not in it."
+    assert last.sender == "sales+42"
+
+
+def test_outsiders_cannot_tell_open_chats_from_closed_ones():
+    """Issue 7 (6): one answer to anyone not in the chat, whether it is open."""
+    core, clock, t, store = activeChat()
+    answers = []
+    for chat_id in (1, 999):
+        for outsider in (OLGA, "mallory@evil.test"):
+            core.operatorSaid("sales", chat_id, outsider, "hello?")
+            answers.append(t.last(outsider).body.replace(f"#{chat_id}", "#N"))
+    assert len(set(answers)) == 1, answers
+    assert "hello?" not in t.bodies(ALICE) + t.bodies(IVAN)
 
 
 def test_chat_states_relay_both_ways_only_when_active():

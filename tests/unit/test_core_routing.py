@@ -54,7 +54,7 @@ def test_nobody_accepts_within_escalate_after_goes_to_wave_2():
     assert ("escalated", {"wave": 2}) in states
 
     core.operatorSaid("sales", 1, IVAN, "sorry, here now")
-    assert "You are not in chat #1" in t.last(IVAN).body
+    assert "Chat #1 is not open for you" in t.last(IVAN).body
     core.operatorSaid("sales", 1, GURU, "Hello!")
     assert chat.record.state == ACTIVE and chat.record.operators == (GURU,)
     assert t.bodies(ALICE)[-1] == "Hello!"
@@ -160,7 +160,7 @@ def test_parallel_ring_invites_the_whole_wave_and_the_first_to_accept_wins():
     assert core.operators[IVAN].invitations == set() and core.operators[IVAN].load == 0
     assert t.bodies(ALICE)[-2:] == ["Olga joined the chat.", "Hi, Olga here"]
     core.operatorSaid("sales", 1, IVAN, "me too")
-    assert "You are not in chat #1" in t.last(IVAN).body
+    assert "Chat #1 is not open for you" in t.last(IVAN).body
     assert "me too" not in t.bodies(ALICE)
     assert not t.bodies(GURU)
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.unit.fakes import ALICE, IVAN
+from tests.unit.fakes import ALICE, IVAN, OLGA
 from tests.xmpp.stream import DOMAIN, InMemoryComponent
 
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
@@ -67,13 +67,28 @@ def test_unknown_node_gets_item_not_found(comp):
     out = comp.exchange(msg(ALICE, f"nosuch@{DOMAIN}", "hi", mid="q1"))
     assert len(out) == 1 and out[0]["type"] == "error" and out[0]["id"] == "q1"
     assert condition(out[0])[0] == "item-not-found"
-    assert out[0]["from"] == DOMAIN, "unknown addresses are never echoed as a from"
+    assert out[0]["from"] == f"nosuch@{DOMAIN}", "the error comes from the address written to"
+    assert condition(out[0])[1] == f"There is no support line at nosuch@{DOMAIN}."
     assert not comp.core.chats
 
 
-def test_weird_local_part_is_not_echoed(comp):
-    out = comp.exchange(msg(ALICE, f"evil%20name@{DOMAIN}", "hi"))
-    assert out[0]["from"] == DOMAIN
+def test_error_replies_come_from_the_address_written_to(comp):
+    """Issue 7 (7): clients show an error in the window of the address it
+    comes from; the address is rebuilt from its validated parts."""
+    out = comp.exchange(msg(ALICE, f"evil%20name@{DOMAIN}/Res", "hi"))
+    assert out[0]["from"] == f"evil%20name@{DOMAIN}/Res"
+    out = comp.exchange(f"<message from='{ALICE}/r' to='sales@{DOMAIN}/x' type='groupchat'>"
+                        f"<body>hi</body></message>")
+    assert out[0]["from"] == f"sales@{DOMAIN}/x" and condition(out[0])[0] == "bad-request"
+    out = comp.exchange(msg(ALICE, f"sales+5@{DOMAIN}", "x" * 1001))
+    assert out[0]["from"] == f"sales+5@{DOMAIN}" and condition(out[0])[0] == "not-acceptable"
+
+
+def test_a_node_address_with_a_resource_is_the_node(comp):
+    out = comp.exchange(msg(ALICE, f"sales@{DOMAIN}/some-resource", "Hello"))
+    assert comp.core.chats, "the client reached the line, not an error"
+    greeting = [s for s in out if s["to"] == ALICE][0]
+    assert greeting["from"] == f"sales@{DOMAIN}" and greeting.getAttribute("type") != "error"
 
 
 def test_oversized_message_is_refused(comp):
@@ -145,6 +160,9 @@ def test_disco_info_items_version_ping(comp):
                         f"<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
     assert "Sales questions" in out[0].toXml() and "type='bot'" in out[0].toXml()
     out = comp.exchange(f"<iq type='get' id='d4' from='{ALICE}/r' to='nope@{DOMAIN}'>"
+                        f"<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+    assert out[0]["type"] == "error"
+    out = comp.exchange(f"<iq type='get' id='d5' from='{ALICE}/r' to='sales+1@{DOMAIN}'>"
                         f"<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
     assert out[0]["type"] == "error"
     out = comp.exchange(f"<iq type='get' id='v1' from='{ALICE}/r' to='{DOMAIN}'>"
@@ -232,3 +250,27 @@ def test_operators_without_chats_are_not_pinged(comp):
     comp.exchange(presence(IVAN + "/laptop", DOMAIN))
     comp.clock.advance(60)
     assert not [s for s in comp.pump() if s.name == "iq"]
+
+
+def test_chat_addresses_look_the_same_to_outsiders_open_or_not(comp):
+    """Issue 7 (6): disco#info and messages to a chat address answer anyone
+    not in the chat the same whether the chat is open or not."""
+    comp.exchange(presence(IVAN + "/laptop", DOMAIN))
+    comp.exchange(msg(ALICE, f"sales@{DOMAIN}", "Hello"))
+    comp.exchange(msg(IVAN, f"sales+1@{DOMAIN}", "Hi"))
+
+    def disco(frm, chat_id):
+        out = comp.exchange(f"<iq type='get' id='i{chat_id}' from='{frm}/r' "
+                            f"to='sales+{chat_id}@{DOMAIN}'>"
+                            f"<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+        return out[0]["type"], condition(out[0]) if out[0]["type"] == "error" else None
+
+    assert disco(IVAN, 1)[0] == "result", "the chat's operator sees it"
+    outsider_open, outsider_closed = disco(OLGA, 1), disco(OLGA, 999)
+    assert outsider_open[0] == outsider_closed[0] == "error"
+    assert outsider_open[1][0] == outsider_closed[1][0] == "item-not-found"
+    texts = []
+    for chat_id in (1, 999):
+        out = comp.exchange(msg(OLGA, f"sales+{chat_id}@{DOMAIN}", "let me in"))
+        texts.append(body(out[0]).replace(f"#{chat_id}", "#N"))
+    assert texts[0] == texts[1]
