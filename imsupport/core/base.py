@@ -132,11 +132,14 @@ class CoreBase:
         if mode != OPEN:
             return nodePresence(node, {}, queue, mode=mode)
         off = self.switches.offOperators(name)
-        usable = {jid: self.operators[jid] for jid in self._nodeOperators.get(name, ())
-                  if jid in self.operators and jid not in off
-                  and not self.switches.operatorOff(jid)
-                  and self.availability.onShift(jid, now)}
-        return nodePresence(node, usable, queue, groups_off=self.switches.offGroups(name))
+        switchedOn = [jid for jid in self._nodeOperators.get(name, ())
+                      if jid in self.operators and jid not in off
+                      and not self.switches.operatorOff(jid)]
+        usable = {jid: self.operators[jid] for jid in switchedOn
+                  if self.availability.onShift(jid, now)}
+        offShift = any(self.operators[jid].online for jid in switchedOn if jid not in usable)
+        return nodePresence(node, usable, queue, groups_off=self.switches.offGroups(name),
+                            off_shift=offShift)
 
     def presenceStatus(self, name: str, presence: NodePresence) -> str:
         node = self.directory.node(name)

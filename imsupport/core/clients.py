@@ -18,6 +18,12 @@ from imsupport.core.offers import RETURNING_LOOKUP, Offers
 
 log = Logger()
 
+# The first answer to a client, by the node's presence status (R-PRES-1).
+GREETINGS = {"presence_available": "queued", "presence_away": "queued_away",
+             "presence_busy": "queued_busy", "presence_offline": "queued_nobody",
+             "presence_off_shift": "queued_off_shift"}
+# What a client can type; any other "!word" is ordinary text for the operator.
+CLIENT_COMMANDS = frozenset({"end", "lang", "help"})
 CLOSED_NOTICE_EVERY = 600.0  # seconds between "we are closed" answers to one client
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 
@@ -37,7 +43,7 @@ class Clients(Offers):
         chat_id = self.clientChats.get((node, client))
         chat = self.chats.get(chat_id) if chat_id is not None else None
         command = parseCommand(self.service.command_prefix, text)
-        if command is not None and command[0] in ("end", "lang"):
+        if command is not None and command[0] in CLIENT_COMMANDS:
             return self._clientCommand(node, client, chat, text, command)
         if chat is None:
             if not self._nodeTakesChats(node, client, lang):
@@ -62,11 +68,27 @@ class Clients(Offers):
         name, args = command
         if name == "lang":
             return self._setLanguages(node, client, chat, text, args)
+        if name == "help":
+            return self._clientHelp(node, client, chat, text)
         if chat is None:
             return succeed(None)
         event = self.journal.event(chat, COMMAND, "client", text)
         return self.journal.write(chat, [event], then=lambda: self.closeChat(  # type: ignore
             chat, "client"))
+
+    def _clientHelp(self, node: str, client: str, chat: Chat | None, text: str) -> Deferred:
+        """``!help`` from a client: what a client can type (R-OPS-5: text-only
+        clients learn ``!end`` here); kept in the chat's history, never relayed."""
+        prefix = self.service.command_prefix
+        fields = {"end": prefix + "end", "lang": prefix + "lang", "help": prefix + "help"}
+        if chat is None:
+            languages = self._clientLanguages(node, None, client)
+            self.transport.toClient(node, client, self.translator.text(
+                "client_help", languages, **fields), lang=self.translator.language(languages))
+            return succeed(None)
+        d = self.journal.write(chat, [self.journal.event(chat, COMMAND, "client", text)])
+        self._notifyClient(chat, "client_help", **fields)
+        return d
 
     def _setLanguages(self, node: str, client: str, chat: Chat | None, text: str,
                       args: list[str]) -> Deferred:
@@ -201,7 +223,12 @@ class Clients(Offers):
         if len(chat.client_lines) == 1:
             position = self.queues[chat.node].index(chat.id) + 1
             title = self.nodeOf(chat).title or chat.node
-            self._notifyClient(chat, "queued", position=position, title=title)
+            # The greeting says what the node's presence says: it promises
+            # a quick answer only when someone is free to give it.
+            key = GREETINGS.get(self.nodePresenceOf(chat.node).status_key, "queued")
+            self._notifyClient(chat, key, position=position, title=title,
+                               help=self.service.command_prefix + "help",
+                               end=self.service.command_prefix + "end")
             self.dispatch()
         else:
             for operator in chat.invitations:

@@ -27,9 +27,11 @@ def nodeOperators(node: Node, groups_off: Iterable[str] = ()) -> set[str]:
 
 
 def nodePresence(node: Node, operators: Mapping[str, OperatorState], queue: int,
-                 mode: str = OPEN, groups_off: Iterable[str] = ()) -> NodePresence:
+                 mode: str = OPEN, groups_off: Iterable[str] = (),
+                 off_shift: bool = False) -> NodePresence:
     """``operators`` holds the node's usable operators (on shift, switched
-    on); ``mode`` is the node's availability (open, autoreply, offline)."""
+    on); ``mode`` is the node's availability (open, autoreply, offline);
+    ``off_shift`` says that operators are online but none of them on shift."""
     if mode == AUTOREPLY:
         return NodePresence(True, "xa", "presence_closed_hours", queue)
     if mode != OPEN:
@@ -38,7 +40,8 @@ def nodePresence(node: Node, operators: Mapping[str, OperatorState], queue: int,
               if jid in operators]
     online = [op for op in states if op.state != OFFLINE]
     if not online:
-        return NodePresence(True, "xa", "presence_offline", queue)
+        return NodePresence(True, "xa", "presence_off_shift" if off_shift
+                            else "presence_offline", queue)
     if any(op.state == FREE for op in online):
         return NodePresence(True, None, "presence_available", queue)
     if any(op.state == AFK for op in online):

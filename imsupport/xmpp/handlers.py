@@ -135,7 +135,7 @@ class PresenceHandler(XMPPHandler):
             "subscribe": lambda: self._subscribed(node, who),
             "unsubscribe": lambda: self._unsubscribed(node, who),
             "probe": lambda: self._publish(node, who),
-            "available": lambda: self.core.clientPresence(node, who, True),
+            "available": lambda: self._available(node, who),
             "unavailable": lambda: self.core.clientPresence(node, who, False),
             "subscribed": lambda: None,
             "unsubscribed": lambda: None,
@@ -145,6 +145,14 @@ class PresenceHandler(XMPPHandler):
             self.send(stanzas.presence(here, who, "error"))
             return
         action()
+
+    def _available(self, node: str, who: str) -> None:
+        """A client's presence reached the node. A subscriber's comes with
+        every log-in (the server probes for it too); a directed presence from
+        anyone else is answered with the node's presence, as a contact would."""
+        self.core.clientPresence(node, who, True)
+        if who not in self.transport.subscribers.get(node, ()):
+            self._publish(node, who)
 
     def _subscribed(self, node: str, who: str) -> None:
         here = self.addresses.node(node)

@@ -323,3 +323,21 @@ def test_chat_state_sent_with_a_message_is_relayed_and_none_invented():
     assert t.last(IVAN).chatstate == "active"
     core.operatorSaid("sales", 1, IVAN, "answer", chatstate="active")
     assert t.last(ALICE).chatstate == "active"
+
+
+def test_client_help_answers_the_client_and_is_not_relayed():
+    """Issue 7 (14): a text-only client learns its commands; `!help` is kept
+    in the history as a command and never reaches the operator."""
+    core, clock, t, store = makeCore()
+    core.clientSaid("sales", ALICE, "!help")
+    assert not core.chats, "asking for help starts no chat"
+    assert "!end: end the chat" in t.last(ALICE).body
+    core, clock, t, store = activeChat()
+    before = len(t.bodies(IVAN))
+    core.clientSaid("sales", ALICE, "!help")
+    assert "!end: end the chat" in t.last(ALICE).body and "!lang" in t.last(ALICE).body
+    assert len(t.bodies(IVAN)) == before, "nothing of it went to the operator"
+    kinds = [(e.kind, e.author, e.text) for e in events(store, 1)]
+    assert (COMMAND, "client", "!help") in kinds
+    core.clientSaid("sales", ALICE, "!frobnicate now")
+    assert t.last(IVAN).body == "!frobnicate now", "an unknown client command is text"

@@ -96,9 +96,57 @@ def test_russian_operator_gets_russian_texts():
 
 def test_russian_client_gets_russian_greeting():
     core, clock, t, store = makeCore()
+    online(core, IVAN)
     core.clientSaid("sales", ALICE, "Здравствуйте", lang="ru")
     assert t.to(ALICE)[0].body.startswith("Здравствуйте! Вы 1-й в очереди")
     assert t.to(ALICE)[0].extra["lang"] == "ru"
+
+
+def greeting(prepare, **core_kw):
+    core, clock, t, store = makeCore(**core_kw)
+    prepare(core)
+    core.clientSaid("sales", ALICE, "Hello?")
+    return t.to(ALICE, "client")[0].body, t.presences("sales")[-1].body
+
+
+def test_the_greeting_says_what_the_node_presence_says():
+    """Issue 7 (11): no "an operator will answer you soon" while nobody can;
+    the client learns that the message is kept and how to end the chat."""
+    def busy(core):
+        online(core, IVAN)
+        online(core, OLGA)
+        for client, op in (("c1@x.test", IVAN), ("c2@x.test", OLGA)):
+            core.clientSaid("sales", client, "first")
+            chat = core.clientChats[("sales", client)]
+            core.operatorSaid("sales", chat, op, "hi")
+
+    cases = [
+        (lambda core: online(core, IVAN), "An operator will answer you soon",
+         "Operators are free"),
+        (lambda core: None, "Nobody at Sales questions is online right now. Your message is kept",
+         "No operators online"),
+        (lambda core: online(core, IVAN, show="away"), "away from their desks right now",
+         "Operators are away"),
+        (busy, "All operators of Sales questions are busy right now", "All operators are busy"),
+    ]
+    for prepare, says, presence in cases:
+        text, status = greeting(prepare)
+        assert says in text and presence in status, (text, status)
+        assert "Write !end to end the chat, !help for more." in text
+        if "soon" not in says:
+            assert "soon" not in text and "kept" in text
+
+
+def test_the_greeting_knows_operators_are_off_shift():
+    from tests.unit.fakes import directory
+    operators = (Operator(IVAN, "Ivan", ("en",), schedule="Mon-Fri 10:00-18:00"),
+                 Operator(OLGA, "Olga", ("en",), schedule="Mon-Fri 10:00-18:00"))
+    core, clock, t, store = makeCore()
+    core.setDirectory(directory(operators=operators))
+    online(core, IVAN)  # 08:00 UTC: online, but the shift starts at 10:00
+    core.clientSaid("sales", ALICE, "Hello?")
+    assert "off shift right now. Your message is kept" in t.to(ALICE, "client")[0].body
+    assert t.presences("sales")[-1].body.startswith("Operators are off shift now.")
 
 
 def test_shutdown_makes_nodes_unavailable():

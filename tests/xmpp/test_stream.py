@@ -274,3 +274,15 @@ def test_chat_addresses_look_the_same_to_outsiders_open_or_not(comp):
         out = comp.exchange(msg(OLGA, f"sales+{chat_id}@{DOMAIN}", "let me in"))
         texts.append(body(out[0]).replace(f"#{chat_id}", "#N"))
     assert texts[0] == texts[1]
+
+
+def test_directed_presence_to_a_node_is_answered(comp):
+    """Issue 7 (15): a client that sends presence to the node without a
+    subscription (a text-only client, a gateway) learns the node's state."""
+    out = comp.exchange(presence(ALICE + "/phone", f"sales@{DOMAIN}"))
+    answer = [s for s in out if s["to"] == ALICE and s.name == "presence"]
+    assert len(answer) == 1 and answer[0]["from"] == f"sales@{DOMAIN}"
+    assert [str(c) for c in answer[0].elements() if c.name == "show"] == ["xa"]
+    comp.exchange(presence(ALICE, f"sales@{DOMAIN}", "subscribe"))
+    out = comp.exchange(presence(ALICE + "/phone", f"sales@{DOMAIN}"))
+    assert not [s for s in out if s.name == "presence"], "subscribers are probed instead"
