@@ -13,6 +13,7 @@ from twisted.logger import Logger
 from imsupport.config import ServiceConfig
 from imsupport.core.availability import OPEN, Availability
 from imsupport.core.chat import Chat
+from imsupport.core.chatpresence import ChatPresence
 from imsupport.core.eligibility import EligibilityChecks
 from imsupport.core.faq import FaqIndex
 from imsupport.core.i18n import Translator
@@ -53,6 +54,9 @@ class CoreBase:
         self.availability = Availability(directory, switches)
         self.directory = directory
         self.setDirectory(directory)
+        self.chatPresence = ChatPresence(transport, translator, self.operatorLanguages,
+                                         self._nodeTitle)
+        self.journal.listeners.append(self.chatPresence.sync)
 
     @property
     def switches(self) -> Switches:
@@ -75,6 +79,10 @@ class CoreBase:
             state = current.get(operator.jid) or OperatorState(operator, idle_since=now)
             state.operator = operator
             self.operators[operator.jid] = state
+
+    def _nodeTitle(self, name: str) -> str:
+        node = self.directory.node(name)
+        return (node.title or node.name) if node else name
 
     def nodeOf(self, chat: Chat) -> Node:
         node = self.directory.node(chat.node)

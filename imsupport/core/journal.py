@@ -27,6 +27,10 @@ class Journal:
         self.store = store
         self.clock = clock
         self.metrics = metrics
+        # Told about a chat each time one of its writes has landed, before
+        # that write's own effects run: parts that publish a chat's state
+        # (its address's presence) follow what is stored.
+        self.listeners: list[Callable[[Chat], None]] = []
 
     def event(self, chat: Chat, kind: str, author: str, text: str = "",
               **data: Any) -> ChatEvent:
@@ -52,6 +56,11 @@ class Journal:
                 failed: Callable[[], None] | None) -> Deferred:
         def done(_: object) -> None:
             self.metrics.observeWrite(self.clock.seconds() - started)
+            for listener in self.listeners:
+                try:
+                    listener(chat)
+                except Exception:
+                    log.failure("A listener of chat {chat}'s writes failed", chat=chat.id)
             if then is not None:
                 try:
                     then()

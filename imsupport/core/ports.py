@@ -35,6 +35,12 @@ class Transport(Protocol):
         the node's subscribers (``to`` None). ``show`` is None for plain
         available, else away / dnd / xa."""
 
+    def chatPresence(self, operator: str, node: str, chat_id: int, available: bool,
+                     nick: str | None = None, status: str | None = None) -> None:
+        """Presence of a chat address to one operator (R-ADDR-2): available
+        with a nick (XEP-0172) and a status naming the chat while it is open
+        for them, unavailable after."""
+
     def subscribeOperator(self, operator: str) -> None:
         """Ask to follow an operator's presence from the domain address (and
         probe it)."""

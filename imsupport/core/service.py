@@ -333,9 +333,15 @@ class SupportCore(Recovery):
             state.resources.clear()
 
     def republishPresence(self) -> None:
-        """Send every node's presence to its subscribers again."""
+        """Send every node's presence to its subscribers again, and every
+        open chat's to its operators."""
         self._presence.clear()
         self.refreshPresence()
+        self.chatPresence.republish(list(self.chats.values()))
+
+    def chatProbe(self, node: str, chat_id: int, who: str) -> None:
+        """Someone asked for a chat address's presence."""
+        self.chatPresence.answerProbe(node, chat_id, self.chats.get(chat_id), who)
 
     def shutdown(self) -> None:
         """The service is stopping: subscribers see every node unavailable
@@ -345,5 +351,6 @@ class SupportCore(Recovery):
             self._presence[node.name] = presence
             self.transport.nodePresence(node.name, None, self.presenceStatus(node.name, presence),
                                         False)
+        self.chatPresence.withdrawAll(list(self.chats.values()))
         for chat in self.chats.values():
             chat.cancelTimers()

@@ -128,6 +128,8 @@ class PresenceHandler(XMPPHandler):
             self._toNode(address.node or "", who, ptype)
         elif address.kind == CONSOLE:
             self._toConsole(who, ptype)
+        elif address.kind == CHAT:
+            self._toChat(address.node or "", address.chat_id or 0, who, ptype)
 
     def _toNode(self, node: str, who: str, ptype: str) -> None:
         here = self.addresses.node(node)
@@ -174,6 +176,14 @@ class PresenceHandler(XMPPHandler):
         self.transport.nodePresence(node, presence.show,
                                     self.core.presenceStatus(node, presence),
                                     presence.available, to=who)
+
+    def _toChat(self, node: str, chat_id: int, who: str, ptype: str) -> None:
+        """Chat addresses come and go with their chats: they answer probes
+        but take no subscriptions."""
+        if ptype == "probe":
+            self.core.chatProbe(node, chat_id, who)
+        elif ptype == "subscribe":
+            self.send(stanzas.presence(self.addresses.chat(node, chat_id), who, "unsubscribed"))
 
     def _toConsole(self, who: str, ptype: str) -> None:
         console = self.addresses.console()

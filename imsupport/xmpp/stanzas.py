@@ -14,6 +14,7 @@ NS_XML = "http://www.w3.org/XML/1998/namespace"
 NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
 NS_RECEIPTS = "urn:xmpp:receipts"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+NS_NICK = "http://jabber.org/protocol/nick"
 CHATSTATES = frozenset({"active", "composing", "paused", "inactive", "gone"})
 
 _prefix = os.urandom(4).hex()
@@ -79,7 +80,8 @@ def error(stanza: domish.Element, sender: str, condition: str, etype: str,
 
 
 def presence(sender: str, to: str, ptype: str | None = None, show: str | None = None,
-             status: str | None = None, lang: str | None = None) -> domish.Element:
+             status: str | None = None, lang: str | None = None,
+             nick: str | None = None) -> domish.Element:
     element = domish.Element((NS_CLIENT, "presence"))
     element["from"] = sender
     element["to"] = to
@@ -91,6 +93,8 @@ def presence(sender: str, to: str, ptype: str | None = None, show: str | None = 
         element.addElement("show", content=show)
     if status:
         element.addElement("status", content=status)
+    if nick:
+        element.addElement((NS_NICK, "nick"), content=nick)
     return element
 
 

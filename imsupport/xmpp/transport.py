@@ -56,6 +56,13 @@ class XmppTransport:
             self._send(stanzas.presence(sender, target, None if available else "unavailable",
                                         show=show if available else None, status=status))
 
+    def chatPresence(self, operator: str, node: str, chat_id: int, available: bool,
+                     nick: str | None = None, status: str | None = None) -> None:
+        self._send(stanzas.presence(self.addresses.chat(node, chat_id), operator,
+                                    None if available else "unavailable",
+                                    status=status if available else None,
+                                    nick=nick if available else None))
+
     def subscribeOperator(self, operator: str) -> None:
         # Probe first: a probe that reaches the server while our subscription
         # request is still pending makes it answer "unsubscribed" on the

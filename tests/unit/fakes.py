@@ -44,6 +44,10 @@ class RecordingTransport:
         self.sent.append(Sent("presence", to or "*", status, node,
                               extra={"show": show, "available": available}))
 
+    def chatPresence(self, operator, node, chat_id, available, nick=None, status=None):
+        self.sent.append(Sent("chatpresence", operator, None, f"{node}+{chat_id}",
+                              extra={"available": available, "nick": nick, "status": status}))
+
     def subscribeOperator(self, operator):
         self.sent.append(Sent("subscribe", operator))
 

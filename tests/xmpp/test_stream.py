@@ -286,3 +286,23 @@ def test_directed_presence_to_a_node_is_answered(comp):
     comp.exchange(presence(ALICE, f"sales@{DOMAIN}", "subscribe"))
     out = comp.exchange(presence(ALICE + "/phone", f"sales@{DOMAIN}"))
     assert not [s for s in out if s.name == "presence"], "subscribers are probed instead"
+
+
+def test_chat_address_presence_with_a_nick(comp):
+    """Issue 7 (13): the chat window is a named, available contact while the
+    chat is open, and unavailable once it closes; probes are answered."""
+    comp.exchange(presence(IVAN + "/laptop", DOMAIN))
+    out = comp.exchange(msg(ALICE, f"sales@{DOMAIN}", "Hello"))
+    chat_presence = [s for s in out if s.name == "presence" and s["from"] == f"sales+1@{DOMAIN}"]
+    assert len(chat_presence) == 1 and chat_presence[0]["to"] == IVAN
+    assert chat_presence[0].getAttribute("type") is None
+    nick = [c for c in chat_presence[0].elements() if c.name == "nick"]
+    assert nick[0].uri == "http://jabber.org/protocol/nick" and str(nick[0]) == f"Chat #1: {ALICE}"
+    out = comp.exchange(presence(IVAN + "/laptop", f"sales+1@{DOMAIN}", "probe"))
+    assert [s.getAttribute("type") for s in out] == [None]
+    comp.exchange(msg(IVAN, f"sales+1@{DOMAIN}", "Hi"))
+    out = comp.exchange(msg(IVAN, f"sales+1@{DOMAIN}", "!close"))
+    gone = [s for s in out if s.name == "presence" and s["from"] == f"sales+1@{DOMAIN}"]
+    assert [s.getAttribute("type") for s in gone] == ["unavailable"]
+    out = comp.exchange(presence(IVAN + "/laptop", f"sales+1@{DOMAIN}", "subscribe"))
+    assert [s.getAttribute("type") for s in out] == ["unsubscribed"]
