@@ -54,6 +54,7 @@ from imsupport.configvalues import (
     _word,
 )
 from imsupport.core.model import Directory, FaqEntry, Group, Node, Operator
+from imsupport.core.ratelimit import CLIENT_LIMIT, OPERATOR_LIMIT, RateLimit
 
 
 
@@ -107,6 +108,8 @@ class FiltersConfig:
 @dataclass(frozen=True)
 class LimitsConfig:
     max_message_bytes: int = 65536  # R-SEC-3: larger bodies are refused
+    client_rate: RateLimit = CLIENT_LIMIT  # R-SEC-3: per client
+    operator_rate: RateLimit = OPERATOR_LIMIT  # operators and admins
 
 
 @dataclass(frozen=True)
@@ -282,9 +285,26 @@ def _filters(t: _Table, base: str) -> FiltersConfig:
 
 
 def _limits(t: _Table) -> LimitsConfig:
-    limits = LimitsConfig(max_message_bytes=t.value("max_message_bytes", _positive, 65536))
+    largest = t.value("max_message_bytes", _positive, 65536)
+    limits = LimitsConfig(max_message_bytes=largest,
+                          client_rate=_rateLimit(t, "client", CLIENT_LIMIT, largest),
+                          operator_rate=_rateLimit(t, "operator", OPERATOR_LIMIT, largest))
     t.finish()
     return limits
+
+
+def _rateLimit(t: _Table, who: str, default: RateLimit, largest: int) -> RateLimit:
+    limit = RateLimit(
+        message_burst=t.value(f"{who}_message_burst", _positive, default.message_burst),
+        messages_per_second=t.value(f"{who}_messages_per_second", _positiveNumber,
+                                    default.messages_per_second),
+        byte_burst=t.value(f"{who}_byte_burst", _positive, default.byte_burst),
+        bytes_per_second=t.value(f"{who}_bytes_per_second", _positiveNumber,
+                                 default.bytes_per_second))
+    if limit.byte_burst < largest:
+        raise t.fail(f"{who}_byte_burst", f"must be at least max_message_bytes ({largest}), "
+                     f"or the largest allowed message could never pass; got {limit.byte_burst}")
+    return limit
 
 
 def _plugins(t: _Table) -> PluginsConfig:

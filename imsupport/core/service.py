@@ -26,6 +26,7 @@ from imsupport.core.model import ABANDONED, ACTIVE, CLOSED, COMMAND, MESSAGE, ST
 from imsupport.core.nodestate import NodePresence
 from imsupport.core.ports import Transport
 from imsupport.core.stats import Metrics
+from imsupport.core.ratelimit import RateLimiter, Verdict
 from imsupport.core.recovery import Recovery
 from imsupport.core.switches import HARD, SOFT, Switches, Target
 from imsupport.store.interfaces import IStore
@@ -57,6 +58,8 @@ class SupportCore(Recovery):
         self.clientLanguages = {}
         self._closedNoticeAt = {}
         self.filters = filters
+        self.rates = RateLimiter(self.limits.client_rate, self.limits.operator_rate,
+                                 lambda jid: self.isOperator(jid) or self.isAdmin(jid))
         self.console = Console(self)
         self.commands = Commands(builtinCommands(self.console) + list(commands))
         self.watchSchedules()
@@ -80,6 +83,47 @@ class SupportCore(Recovery):
         the only people a chat address answers as a chat."""
         chat = self.chats.get(chat_id)
         return chat is not None and (jid in chat.record.operators or jid in chat.invitations)
+
+    # -- rate limits (R-SEC-3) ---------------------------------------------------
+
+    def admitMessage(self, who: str, size: int, node: str | None = None,
+                     chat_id: int | None = None) -> str | None:
+        """Whether a message of ``size`` body bytes from ``who`` (to ``node``,
+        or to chat ``chat_id``, or to the console) may go on: None, or the
+        text of its refusal in the sender's language. Nothing refused is
+        stored or relayed; the first refusal of a burst also gets the sender
+        a notice."""
+        verdict = self.rates.admit(who, size, self.clock.seconds())
+        if verdict is Verdict.ADMITTED:
+            return None
+        chat = self.chats.get(chat_id) if chat_id is not None else \
+            self.chats.get(self.clientChats.get((node, who), -1)) if node is not None else None
+        if verdict is Verdict.REFUSED_FIRST:
+            log.info("Rate limit reached by {who}; refusing their messages for now", who=who)
+            self._rateNotice(who, node, chat_id, chat)
+        if chat_id is None and node is not None:
+            languages = chat.record.languages if chat else self._clientLanguages(node, None, who)
+        else:
+            languages = self.operatorLanguages(who)
+        return self.translator.text("rate_refused", languages)
+
+    def isRefusing(self, who: str) -> bool:
+        """Whether ``who`` is over their rate limit right now."""
+        return self.rates.refusing(who)
+
+    def _rateNotice(self, who: str, node: str | None, chat_id: int | None,
+                    chat: Chat | None) -> None:
+        if chat_id is None and node is not None:
+            if chat is not None:
+                self._notifyClient(chat, "rate_limited")
+            else:
+                languages = self._clientLanguages(node, None, who)
+                self.transport.toClient(node, who, self.translator.text("rate_limited", languages),
+                                        lang=self.translator.language(languages))
+        elif chat is not None and who in chat.record.operators:
+            self._notifyOperator(chat, who, "rate_limited")
+        else:
+            self._notifyOperatorDirect(who, "rate_limited", node=node, chat_id=chat_id)
 
     # -- operators in a chat ---------------------------------------------------
 

@@ -65,7 +65,17 @@ class MessageHandler(XMPPHandler):
                         f"The message is too large ({size} bytes; the limit is "
                         f"{self.max_bytes} bytes). Please send a shorter one or a file.")
             return
-        self._dispatch(stanza, address, sender.userhost(), parts)
+        who = sender.userhost()
+        if body is not None and body.strip():
+            refused = self.core.admitMessage(
+                who, len(body.encode("utf-8")), node=address.node if address.kind == NODE else None,
+                chat_id=address.chat_id if address.kind == CHAT else None)
+            if refused is not None:
+                self._error(stanza, to, "policy-violation", "wait", refused)
+                return
+        elif self.core.isRefusing(who):
+            return  # chat states of a flooding sender go nowhere either
+        self._dispatch(stanza, address, who, parts)
 
     def _dispatch(self, stanza: domish.Element, address: Address, who: str,
                   parts: stanzas.MessageParts) -> None:

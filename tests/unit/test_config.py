@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from imsupport.core.ratelimit import RateLimit
 from imsupport.config import (
     ApiToken,
     Config,
@@ -334,6 +335,12 @@ ACCEPTED = [
     ("xmpp.port", 5275, lambda c: c.xmpp.port, 5275),
     ("xmpp.host", "xmpp.internal", lambda c: c.xmpp.host, "xmpp.internal"),
     ("limits.max_message_bytes", 1000, lambda c: c.limits.max_message_bytes, 1000),
+    ("limits.client_message_burst", 5, lambda c: c.limits.client_rate.message_burst, 5),
+    ("limits.client_messages_per_second", 0.5,
+     lambda c: c.limits.client_rate.messages_per_second, 0.5),
+    ("limits.operator_byte_burst", 70000, lambda c: c.limits.operator_rate.byte_burst, 70000),
+    ("limits.operator_bytes_per_second", 1000,
+     lambda c: c.limits.operator_rate.bytes_per_second, 1000.0),
     ("plugins.check_timeout", 0.5, lambda c: c.plugins.check_timeout, 0.5),
     ("plugins.check_timeout", 3, lambda c: c.plugins.check_timeout, 3.0),
     ("plugins.onthephone", {"path": "/run/phone.txt"},
@@ -508,6 +515,12 @@ REJECTED = [
     ("web.files_dir", "", 'web.files_dir must be a non-empty string'),
     ("web.max_upload_bytes", 0, "web.max_upload_bytes must be a positive integer"),
     ("limits.max_message_bytes", "64k", 'limits.max_message_bytes must be a positive integer'),
+    ("limits.client_byte_burst", 1000,
+     "limits.client_byte_burst must be at least max_message_bytes (65536)"),
+    ("limits.operator_messages_per_second", 0,
+     "limits.operator_messages_per_second must be a positive number, got 0"),
+    ("limits.client_message_burst", 2.5,
+     "limits.client_message_burst must be a positive integer, got 2.5"),
     ("filters.internal_domains", ["http://corp"], "filters.internal_domains[0] must be a domain"),
     ("filters.profanity_allow", "hell", "filters.profanity_allow must be a list"),
     ("faq.0.tags", [1], "faq[0].tags[0] must be a non-empty string, got 1"),
@@ -762,8 +775,10 @@ DOCUMENTED = [
     (cls.__name__, f.name)
     for cls in (ServiceConfig, XmppConfig, StorageConfig, WebConfig, ApiToken, FiltersConfig,
                 LimitsConfig, PluginsConfig, Operator, Node, Group, FaqEntry)
-    for f in fields(cls) if f.name not in ("groups", "options")
-] + [("onthephone", "path")]
+    for f in fields(cls) if f.name not in ("groups", "options", "client_rate", "operator_rate")
+] + [("onthephone", "path")] + [
+    ("LimitsConfig", f"{who}_{f.name}") for who in ("client", "operator")
+    for f in fields(RateLimit)]
 
 
 @pytest.mark.parametrize("owner, key", DOCUMENTED, ids=[f"{o}.{k}" for o, k in DOCUMENTED])

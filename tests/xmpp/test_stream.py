@@ -306,3 +306,28 @@ def test_chat_address_presence_with_a_nick(comp):
     assert [s.getAttribute("type") for s in gone] == ["unavailable"]
     out = comp.exchange(presence(IVAN + "/laptop", f"sales+1@{DOMAIN}", "subscribe"))
     assert [s.getAttribute("type") for s in out] == ["unsubscribed"]
+
+
+def test_a_flood_costs_its_sender_errors_and_stores_nothing_beyond_the_limit(comp):
+    """Issue 7 (4): 1,000 messages in one read; the burst is stored and
+    relayed, every other one is refused to its sender, with one notice."""
+    comp.exchange(presence(IVAN + "/laptop", DOMAIN))
+    comp.exchange(msg(ALICE, f"sales@{DOMAIN}", "Hello"))
+    comp.exchange(msg(IVAN, f"sales+1@{DOMAIN}", "Hi"))
+    flood = "".join(msg(ALICE, f"sales@{DOMAIN}", f"spam {i}", mid=f"f{i}") for i in range(1000))
+    out = comp.exchange(flood)
+    burst = comp.core.limits.client_rate.message_burst - 1  # "Hello" took one
+    relayed = [body(s) for s in out if s["to"] == IVAN and (body(s) or "").startswith("spam")]
+    assert relayed == [f"spam {i}" for i in range(burst)]
+    errors = [s for s in out if s.getAttribute("type") == "error"]
+    assert [e["id"] for e in errors] == [f"f{i}" for i in range(burst, 1000)]
+    assert {condition(e)[0] for e in errors} == {"policy-violation"}
+    assert all(e["from"] == f"sales@{DOMAIN}" and e["to"] == ALICE + "/res" for e in errors)
+    notices = [s for s in out if s["to"] == ALICE and "faster than" in (body(s) or "")]
+    assert len(notices) == 1
+    stored = []
+    comp.store.chatEvents(1).addCallback(stored.extend)
+    assert len([e for e in stored if e.author == "client" and e.text.startswith("spam")]) == burst
+    typing = "<composing xmlns='http://jabber.org/protocol/chatstates'/>"
+    assert comp.exchange(msg(ALICE, f"sales@{DOMAIN}", extra=typing)) == [], \
+        "a flooding client's chat states go nowhere either"

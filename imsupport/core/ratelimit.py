@@ -1,0 +1,111 @@
+"""
+Per-sender rate limits (R-SEC-3): a token bucket for messages and one for
+bytes, per bare address. A flood from one sender is refused before it costs
+the store or another chat anything; operators and admins have their own,
+higher limits.
+
+``take`` is pure (time passed in); ``RateLimiter`` keeps the buckets and says
+when a refusal is the first of a burst, which is when the sender gets a
+polite notice (every refused message also gets an error of its own).
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Callable
+
+MAX_SENDERS = 100_000  # buckets kept before full (idle) ones are dropped
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    message_burst: int  # messages a sender may send at once
+    messages_per_second: float  # and then, sustained
+    byte_burst: int  # body bytes at once (at least the largest allowed message)
+    bytes_per_second: float
+
+
+CLIENT_LIMIT = RateLimit(30, 2.0, 262_144, 32_768.0)
+OPERATOR_LIMIT = RateLimit(100, 10.0, 1_048_576, 262_144.0)
+
+
+@dataclass
+class Bucket:
+    messages: float
+    bytes: float
+    at: float
+    refusing: bool = False  # refused since the last admitted message
+
+
+def fresh(limit: RateLimit, now: float) -> Bucket:
+    return Bucket(float(limit.message_burst), float(limit.byte_burst), now)
+
+
+def refill(bucket: Bucket, limit: RateLimit, now: float) -> None:
+    elapsed = max(0.0, now - bucket.at)
+    bucket.messages = min(float(limit.message_burst),
+                          bucket.messages + elapsed * limit.messages_per_second)
+    bucket.bytes = min(float(limit.byte_burst), bucket.bytes + elapsed * limit.bytes_per_second)
+    bucket.at = now
+
+
+def take(bucket: Bucket, limit: RateLimit, size: int, now: float) -> bool:
+    """Whether a message of ``size`` bytes may pass now; takes its tokens if so."""
+    refill(bucket, limit, now)
+    if bucket.messages < 1.0 or bucket.bytes < size:
+        return False
+    bucket.messages -= 1.0
+    bucket.bytes -= size
+    return True
+
+
+def isFull(bucket: Bucket, limit: RateLimit, now: float) -> bool:
+    refill(bucket, limit, now)
+    return bucket.messages >= limit.message_burst and bucket.bytes >= limit.byte_burst
+
+
+class Verdict(enum.Enum):
+    ADMITTED = "admitted"
+    REFUSED_FIRST = "refused_first"  # the first refusal of a burst: notify the sender
+    REFUSED = "refused"
+
+
+class RateLimiter:
+    def __init__(self, client: RateLimit, operator: RateLimit,
+                 isStaff: Callable[[str], bool], max_senders: int = MAX_SENDERS) -> None:
+        self.client = client
+        self.operator = operator
+        self.isStaff = isStaff
+        self.max_senders = max_senders
+        self.buckets: dict[str, Bucket] = {}
+        self.refused = 0  # messages refused since start (for /metrics)
+
+    def limitOf(self, sender: str) -> RateLimit:
+        return self.operator if self.isStaff(sender) else self.client
+
+    def admit(self, sender: str, size: int, now: float) -> Verdict:
+        limit = self.limitOf(sender)
+        bucket = self.buckets.get(sender)
+        if bucket is None:
+            if len(self.buckets) >= self.max_senders:
+                self._prune(now)
+            bucket = self.buckets[sender] = fresh(limit, now)
+        if take(bucket, limit, size, now):
+            bucket.refusing = False
+            return Verdict.ADMITTED
+        self.refused += 1
+        if bucket.refusing:
+            return Verdict.REFUSED
+        bucket.refusing = True
+        return Verdict.REFUSED_FIRST
+
+    def refusing(self, sender: str) -> bool:
+        """Whether ``sender`` is in a refused burst (their chat states are
+        dropped meanwhile too)."""
+        bucket = self.buckets.get(sender)
+        return bucket is not None and bucket.refusing
+
+    def _prune(self, now: float) -> None:
+        """A full bucket is the same as none: forget those."""
+        for sender in [s for s, b in self.buckets.items() if isFull(b, self.limitOf(s), now)]:
+            del self.buckets[sender]
