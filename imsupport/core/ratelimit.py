@@ -6,7 +6,9 @@ higher limits.
 
 ``take`` is pure (time passed in); ``RateLimiter`` keeps the buckets and says
 when a refusal is the first of a burst, which is when the sender gets a
-polite notice (every refused message also gets an error of its own).
+polite notice (every refused message also gets an error of its own). A burst
+of refusals lasts until a full bucket's refill time has passed since the
+notice, so a flood that goes on gets one notice, not one per refill.
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ class Bucket:
     bytes: float
     at: float
     refusing: bool = False  # refused since the last admitted message
+    noticed_at: float | None = None  # when the sender was last told
 
 
 def fresh(limit: RateLimit, now: float) -> Bucket:
@@ -57,6 +60,12 @@ def take(bucket: Bucket, limit: RateLimit, size: int, now: float) -> bool:
     bucket.messages -= 1.0
     bucket.bytes -= size
     return True
+
+
+def refillTime(limit: RateLimit) -> float:
+    """Seconds an empty bucket takes to fill up again."""
+    return max(limit.message_burst / limit.messages_per_second,
+               limit.byte_burst / limit.bytes_per_second)
 
 
 def isFull(bucket: Bucket, limit: RateLimit, now: float) -> bool:
@@ -94,9 +103,13 @@ class RateLimiter:
             bucket.refusing = False
             return Verdict.ADMITTED
         self.refused += 1
-        if bucket.refusing:
-            return Verdict.REFUSED
         bucket.refusing = True
+        # One burst of refusals, one notice: a flood that keeps going gets a
+        # few messages through as the bucket refills, and that is still the
+        # same burst until a full bucket's worth of time has passed.
+        if bucket.noticed_at is not None and now - bucket.noticed_at < refillTime(limit):
+            return Verdict.REFUSED
+        bucket.noticed_at = now
         return Verdict.REFUSED_FIRST
 
     def refusing(self, sender: str) -> bool:

@@ -44,8 +44,14 @@ def test_one_first_refusal_per_burst():
     assert limiter.admit("b", 1, 0.0) is Verdict.ADMITTED, "senders do not share a bucket"
     assert limiter.admit("a", 1, 1.0) is Verdict.ADMITTED  # one token back after a second
     assert not limiter.refusing("a")
-    assert limiter.admit("a", 1, 1.0) is Verdict.REFUSED_FIRST, "a new burst, a new notice"
-    assert limiter.refused == 4
+    assert limiter.admit("a", 1, 1.0) is Verdict.REFUSED, "the same flood: no second notice"
+    assert limiter.admit("a", 1, 2.5) is Verdict.ADMITTED
+    assert limiter.admit("a", 1, 2.9) is Verdict.REFUSED
+    assert limiter.admit("a", 1, 10.0) is Verdict.ADMITTED  # 10 s later: a full bucket again
+    for _ in range(2):
+        limiter.admit("a", 1, 10.0)
+    assert limiter.admit("a", 1, 10.0) is Verdict.REFUSED_FIRST, "a new burst, a new notice"
+    assert limiter.refused == 6
 
 
 def test_staff_have_their_own_limits():
