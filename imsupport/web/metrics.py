@@ -53,6 +53,9 @@ def render(core: "SupportCore | None", xmpp_connected: bool) -> str:
            [("", m.chats_closed)])
     metric("imsupport_chats_abandoned_total", "counter",
            "Chats the client left before an operator joined.", [("", m.chats_abandoned)])
+    metric("imsupport_rate_limited_total", "counter",
+           "Messages refused because their sender was over a rate limit.",
+           [("", core.rates.refused)])
     metric("imsupport_store_write_errors_total", "counter", "Failed store writes.",
            [("", m.writeErrors)])
     name = "imsupport_store_write_seconds"

@@ -38,6 +38,8 @@ def test_metrics_prometheus_text():
     core.clientSaid("sales", ALICE, "hi")
     core.operatorSaid("sales", 1, IVAN, "hello")
     core.clientSaid("sales", "bob@example.net", "me too")
+    for _ in range(core.limits.client_rate.message_burst + 2):
+        core.admitMessage("mallory@example.net", 10, node="sales")
     response = yield stub(core).get("http://x/metrics")
     assert response.code == 200
     assert response.headers.getRawHeaders("content-type")[0].startswith("text/plain")
@@ -48,6 +50,7 @@ def test_metrics_prometheus_text():
                  'imsupport_operators{state="afk"} 1',
                  'imsupport_operators{state="offline"} 2',
                  "imsupport_messages_relayed_total 1",
+                 "imsupport_rate_limited_total 2",
                  "imsupport_xmpp_connected 1"]:
         assert line in text.splitlines(), line
     assert "# TYPE imsupport_store_write_seconds histogram" in text
