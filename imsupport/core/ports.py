@@ -35,6 +35,8 @@ class Transport(Protocol):
         the node's subscribers (``to`` None). ``show`` is None for plain
         available, else away / dnd / xa."""
 
-    def subscribeOperator(self, operator: str) -> None:
+    def subscribeOperator(self, operator: str, status: str | None = None,
+                          lang: str | None = None) -> None:
         """Ask to follow an operator's presence from the domain address (and
-        probe it)."""
+        probe it). ``status`` says why, in the language ``lang``; it is what
+        the operator's IM client shows of the request."""

@@ -44,8 +44,8 @@ class RecordingTransport:
         self.sent.append(Sent("presence", to or "*", status, node,
                               extra={"show": show, "available": available}))
 
-    def subscribeOperator(self, operator):
-        self.sent.append(Sent("subscribe", operator))
+    def subscribeOperator(self, operator, status=None, lang=None):
+        self.sent.append(Sent("subscribe", operator, extra={"status": status, "lang": lang}))
 
     # -- reading it back ---------------------------------------------------------
 
