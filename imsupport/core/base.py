@@ -14,6 +14,7 @@ from imsupport.config import ServiceConfig
 from imsupport.core.availability import OPEN, Availability
 from imsupport.core.chat import Chat
 from imsupport.core.chatpresence import ChatPresence
+from imsupport.core.display import showClient
 from imsupport.core.eligibility import EligibilityChecks
 from imsupport.core.faq import FaqIndex
 from imsupport.core.i18n import Translator
@@ -55,7 +56,7 @@ class CoreBase:
         self.directory = directory
         self.setDirectory(directory)
         self.chatPresence = ChatPresence(transport, translator, self.operatorLanguages,
-                                         self._nodeTitle)
+                                         self._nodeTitle, showClient)
         self.journal.listeners.append(self.chatPresence.sync)
 
     @property

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 from twisted.internet.defer import Deferred, succeed
 
 from imsupport.core.chat import INVITE, REDIRECT, describeChat
-from imsupport.core.commands import CHAT, CONSOLE, Command, CommandContext
+from imsupport.core.commands import (
+    ANYONE,
+    CHAT,
+    CONSOLE,
+    INVITED,
+    Command,
+    CommandContext,
+)
+from imsupport.core.display import clientFromShown, showClient
 from imsupport.core.model import ChatRecord
 
 if TYPE_CHECKING:
@@ -19,6 +27,7 @@ if TYPE_CHECKING:
 BOTH = frozenset({CHAT, CONSOLE})
 HISTORY_DEFAULT = 5
 HISTORY_MAX = 50
+HISTORY_WORDS = 8  # a client as shown, "a@b via gateway", is three words; then n
 SEARCH_HITS = 5
 
 
@@ -73,10 +82,19 @@ def _faq(context: CommandContext) -> Deferred | None:
         close = context.core.faq.suggest(context.args[0])
         context.reply("faq_unknown", id=context.args[0], suggestions=", ".join(close) or "-")
         return None
-    if context.chat is None:
+    chat = context.chat
+    if chat is None:
         context.reply("faq_entry", id=entry.id, question=entry.question, answer=entry.answer)
         return None
-    return context.toClient(entry.answer)
+    core = context.core
+    blocked = core.filters is not None and bool(core.filters.check(entry.answer))
+    muted = context.sender in chat.muted
+    d = context.toClient(entry.answer)
+    # The operator sees what went where (a blocked answer gets its own notice).
+    if not blocked and chat.id in core.chats and context.sender in chat.record.operators:
+        context.reply("faq_sent_muted" if muted else "faq_sent", id=entry.id,
+                      answer=entry.answer)
+    return d
 
 
 def _sfaq(context: CommandContext) -> None:
@@ -95,8 +113,13 @@ def _history(context: CommandContext) -> Deferred:
     core = context.core
     chat = context.chat
     args = list(context.args)
-    client = chat.client if chat is not None else (args.pop(0).lower() if args else "")
-    if not client:
+    if chat is not None:
+        client = chat.client
+    else:  # the client as the operator saw them (``a@b via gateway``) or their JID
+        count_given = len(args) > 1 and args[-1].isdigit()
+        typed, args = (args[:-1], args[-1:]) if count_given else (args, [])
+        client = clientFromShown(" ".join(typed)) if typed else ""
+    if not client or len(args) > 1:
         context.reply("command_usage", usage=f"{core.service.command_prefix}history CLIENT [n]")
         return succeed(None)
     count = HISTORY_DEFAULT
@@ -109,9 +132,9 @@ def _history(context: CommandContext) -> Deferred:
     def show(chats: list[ChatRecord]) -> None:
         earlier = [c for c in chats if chat is None or c.id != chat.id][:count]
         if not earlier:
-            context.reply("history_none", client=client)
+            context.reply("history_none", client=showClient(client))
             return
-        context.reply("history_list", client=client,
+        context.reply("history_list", client=showClient(client),
                       chats="\n".join(describeChat(c, core.displayName) for c in earlier))
 
     return core.store.findChats(client=client, limit=count + 1).addCallback(show)
@@ -121,21 +144,21 @@ def builtinCommands(console: "Console") -> list[Command]:
     return [
         Command("close", _close, help_key="help_close"),
         Command("help", _help, where=BOTH, usage="[command]", help_key="help_help",
-                max_args=1),
+                max_args=1, who=ANYONE),
         Command("mute", _mute, help_key="help_mute"),
         Command("leave", _leave, help_key="help_leave"),
-        Command("redirect", _redirect, usage="<operator|group|node/group|node>",
+        Command("redirect", _redirect, usage="<operator|group|node/group|node> [note]",
                 help_key="help_redirect", min_args=1, max_args=None),
-        Command("invite", _invite, usage="<operator|group|node/group|node>",
+        Command("invite", _invite, usage="<operator|group|node/group|node> [note]",
                 help_key="help_invite", min_args=1, max_args=None),
-        Command("accept", _notInvited, help_key="help_accept"),
-        Command("decline", _notInvited, help_key="help_decline"),
+        Command("accept", _notInvited, help_key="help_accept", who=INVITED),
+        Command("decline", _notInvited, help_key="help_decline", who=INVITED),
         Command("faq", _faq, where=BOTH, usage="<id>", help_key="help_faq", min_args=1,
                 max_args=1),
         Command("sfaq", _sfaq, where=BOTH, usage="<words>", help_key="help_sfaq",
                 min_args=1, max_args=None),
         Command("history", _history, where=BOTH, usage="[client] [n]",
-                help_key="help_history", max_args=2),
+                help_key="help_history", max_args=HISTORY_WORDS),
         Command("status", console.status, where=BOTH, usage="[node]",
                 help_key="help_status", max_args=1),
         Command("off", console.switchOff, where=frozenset({CONSOLE}),

@@ -27,6 +27,10 @@ class Transfer:
     by: str  # the operator who asked
     target: str  # what they asked for, as typed, for the notices
     candidates: list[str]
+    note: str = ""  # the words after the target, for whoever is asked
+    # what the client wrote (first line, latest lines) and how many lines between
+    question: list[tuple[float, str]] = field(default_factory=list)
+    skipped: int = 0
 
 
 @dataclass

@@ -27,6 +27,13 @@ log = Logger()
 CHAT = "chat"
 CONSOLE = "console"
 
+# Who can use a chat command there and then: the chat's operators (most
+# commands), the operator with an open invitation to it (!accept, !decline),
+# or both (!help). At the console only ``where`` counts.
+MEMBERS = "members"
+INVITED = "invited"
+ANYONE = "anyone"
+
 
 class ICommand(Interface):
     """A command from a plugin (R-CMD-10, R-PLUG-1)."""
@@ -90,6 +97,14 @@ class Command:
     admin_only: bool = False
     min_args: int = 0
     max_args: int | None = 0  # None: any number
+    who: str = MEMBERS  # MEMBERS, INVITED or ANYONE, in a chat
+
+    def usableBy(self, context: CommandContext) -> bool:
+        """Whether the sender can use it where they typed, as things are."""
+        if context.chat is None or self.who == ANYONE:
+            return True
+        invited = context.sender in context.chat.invitations
+        return invited if self.who == INVITED else not invited
 
     def helpLine(self, core: "SupportCore", languages: Sequence[str]) -> str:
         if self.help_key is not None:
@@ -129,9 +144,13 @@ class Commands:
             raise ValueError(f"two commands are named {command.name}")
         self.byName[command.name] = command
 
-    def available(self, where: str, admin: bool) -> list[Command]:
+    def available(self, where: str, admin: bool,
+                  context: CommandContext | None = None) -> list[Command]:
+        """The commands for ``where``; with a ``context``, only those its
+        sender can use there and then."""
         return sorted((c for c in self.byName.values()
-                       if where in c.where and (admin or not c.admin_only)),
+                       if where in c.where and (admin or not c.admin_only)
+                       and (context is None or c.usableBy(context))),
                       key=lambda c: c.name)
 
     def run(self, context: CommandContext) -> Deferred:
@@ -145,7 +164,7 @@ class Commands:
             context.reply("console_admins_only")
             return succeed(None)
         if command is None or where not in command.where or command.admin_only and not admin:
-            names = [c.name for c in self.available(where, admin)]
+            names = [c.name for c in self.available(where, admin, context)]
             close = difflib.get_close_matches(context.name, names, n=3, cutoff=0.5)
             context.reply("unknown_command", command=prefix + context.name,
                           known=", ".join(prefix + n for n in (close or names)))
@@ -160,7 +179,8 @@ class Commands:
                        context.reply("command_failed", command=prefix + command.name)))
 
     def help(self, context: CommandContext) -> str:
-        """The list of commands usable here, or one command's help."""
+        """The commands the sender can use here and now, or the help of the
+        one named (whenever it can be used)."""
         core = context.core
         where = CHAT if context.chat is not None else CONSOLE
         admin = core.isAdmin(context.sender)
@@ -168,7 +188,7 @@ class Commands:
         languages = core.operatorLanguages(context.sender)
         wanted = [a.lstrip(prefix) for a in context.args]
         lines = []
-        for command in self.available(where, admin):
+        for command in self.available(where, admin, None if wanted else context):
             if wanted and command.name not in wanted:
                 continue
             usage = f"{prefix}{command.name} {command.usage}".strip()

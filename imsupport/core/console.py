@@ -13,6 +13,7 @@ from twisted.internet.defer import Deferred
 from imsupport.core.availability import OPEN
 from imsupport.core.chat import Chat, parseCommand
 from imsupport.core.commands import CommandContext
+from imsupport.core.display import showClient
 from imsupport.core.i18n import formatDuration
 from imsupport.core.model import ChatRecord, Node
 from imsupport.core.operators import AFK, BUSY, FREE, OFFLINE
@@ -38,7 +39,14 @@ class Console:
             return None
         command = parseCommand(core.service.command_prefix, text)
         name, args = command if command else ("help", [])
-        return core.commands.run(CommandContext(core, sender, name, args, text))
+        d = core.commands.run(CommandContext(core, sender, name, args, text))
+        state = core.operators.get(sender)
+        if state is not None and not state.online:
+            # Often a text-only client that cannot answer the subscription
+            # request (go-sendxmpp, sendxmpp): say what is missing.
+            d.addCallback(lambda _: self._reply(sender, "console_offline_hint",
+                                                domain=core.service.domain))
+        return d
 
     def status(self, context: CommandContext) -> None:
         """Own state and the queues; an admin naming a node gets its live
@@ -101,10 +109,12 @@ class Console:
             counts[core.operators[jid].state] += 1
         queue = [core.chats[i] for i in core.queues.get(name, [])]
         active = [c for c in core.chats.values() if c.node == name and c.active]
-        waiting = ", ".join(f"#{c.id} {c.client} {formatDuration(now - c.record.created_at)}"
-                            for c in queue[:LISTED]) or "-"
+        waiting = ", ".join(
+            f"#{c.id} {showClient(c.client)} {formatDuration(now - c.record.created_at)}"
+            for c in queue[:LISTED]) or "-"
         talking = ", ".join(
-            f"#{c.id} {c.client} with {', '.join(core.displayName(o) for o in c.record.operators)}"
+            f"#{c.id} {showClient(c.client)} with "
+            f"{', '.join(core.displayName(o) for o in c.record.operators)}"
             f" {formatDuration(now - (c.record.accepted_at or now))}"
             for c in active[:LISTED]) or "-"
         reasons = self._reasons(node, queue, now)

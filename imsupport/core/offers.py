@@ -15,6 +15,7 @@ from twisted.logger import Logger
 from imsupport.core.availability import OPEN
 from imsupport.core.base import CoreBase
 from imsupport.core.chat import Chat, describeChat
+from imsupport.core.display import showClient
 from imsupport.core.eligibility import ChatInfo
 from imsupport.core.i18n import formatDuration
 from imsupport.core.model import COMMAND, MESSAGE, STATE, Node
@@ -198,14 +199,8 @@ class Offers(CoreBase):
         self.refreshPresence(operator)
 
     def _invitationFields(self, node: Node, chat: Chat, operator: str) -> dict[str, object]:
-        lines = chat.client_lines[-TRANSCRIPT_LINES:]
         languages = self.operatorLanguages(operator)
-        if lines:
-            header = self.translator.text("invitation_transcript_header", languages)
-            transcript = "\n".join([header] + [
-                f"[{self._clockTime(at)}] {text}" for at, text in lines])
-        else:
-            transcript = self.translator.text("invitation_no_text", languages)
+        transcript = self._transcript(chat.client_lines[-TRANSCRIPT_LINES:], languages)
         if chat.earlier:
             # R-OPS-2: a returning client's earlier chats, newest first.
             count = len(chat.earlier)
@@ -215,9 +210,24 @@ class Offers(CoreBase):
                 chats="\n".join(describeChat(c, self.displayName)
                                 for c in chat.earlier[:RETURNING_SHOWN])) + "\n" + transcript
         return {"chat": chat.id, "node": node.name, "title": node.title or node.name,
-                "client": chat.client, "languages": ", ".join(chat.record.languages),
+                "client": showClient(chat.client), "languages": ", ".join(chat.record.languages),
                 "wait": formatDuration(self.clock.seconds() - chat.record.created_at),
                 "transcript": transcript, "timeout": node.invite_timeout}
+
+    def _transcript(self, lines: Sequence[tuple[float, str]], languages: Sequence[str],
+                    skipped: int = 0, width: int | None = None) -> str:
+        """What the client wrote, for an invitation: timed lines (each cut
+        at ``width``), with ``skipped`` lines left out after the first."""
+        if not lines:
+            return self.translator.text("invitation_no_text", languages)
+        shown = [f"[{self._clockTime(at)}] "
+                 f"{text if width is None or len(text) <= width else text[:width] + '…'}"
+                 for at, text in lines]
+        if skipped:
+            shown.insert(1, self.translator.text("transcript_skipped", languages,
+                                                 count=skipped))
+        return "\n".join([self.translator.text("invitation_transcript_header", languages)]
+                         + shown)
 
     @staticmethod
     def _clockTime(at: float) -> str:
@@ -274,7 +284,7 @@ class Offers(CoreBase):
                   self.journal.event(chat, STATE, operator, "active")]
         log.info("Chat {chat} accepted by {operator}", chat=chat.id, operator=operator)
         d = self.journal.write(chat, events, save=True)
-        self._notifyOperator(chat, operator, "accepted", client=chat.client)
+        self._notifyOperator(chat, operator, "accepted", client=showClient(chat.client))
         self._notifyClient(chat, "operator_joined", then=lambda: self._relayAcceptText(
             chat, text) if relay else None, name=self.displayName(operator))
         self.refreshPresence()

@@ -41,6 +41,8 @@ class Transport(Protocol):
         with a nick (XEP-0172) and a status naming the chat while it is open
         for them, unavailable after."""
 
-    def subscribeOperator(self, operator: str) -> None:
+    def subscribeOperator(self, operator: str, status: str | None = None,
+                          lang: str | None = None) -> None:
         """Ask to follow an operator's presence from the domain address (and
-        probe it)."""
+        probe it). ``status`` says why, in the language ``lang``; it is what
+        the operator's IM client shows of the request."""

@@ -18,6 +18,7 @@ from typing import Iterable
 from twisted.logger import Logger
 
 from imsupport.core.chat import Chat
+from imsupport.core.display import showClient
 from imsupport.core.model import ACTIVE, MESSAGE, QUEUED, STATE, ChatEvent, ChatRecord
 from imsupport.core.teamwork import Teamwork
 
@@ -57,7 +58,8 @@ class Recovery(Teamwork):
             if call.active():
                 call.cancel()
             self.journal.write(chat, [self.journal.event(chat, STATE, operator, "reopened")])
-            self._notifyOperator(chat, operator, "chat_reopened", client=chat.client)
+            self._notifyOperator(chat, operator, "chat_reopened",
+                                 client=showClient(chat.client))
             self.replayTo(chat, operator, last=RECENT_ON_REOPEN)
             if not any(o in chat.held for o in chat.record.operators):
                 self._notifyClient(chat, "operator_back", name=self.displayName(operator))

@@ -141,6 +141,8 @@ class SupportCore(Recovery):
             return succeed(None)
         command = parseCommand(self.service.command_prefix, text)
         if operator in chat.invitations:
+            if command is not None and command[0] == "help":
+                return self._runCommand(chat, operator, command, text)  # accepts nothing
             declined = command is not None and command[0] == "decline"
             relay = command is None
             if relay and self.blocked(chat, operator, text):
@@ -153,9 +155,7 @@ class SupportCore(Recovery):
                 return self.decline(chat, operator, text)
             return self.accept(chat, operator, text, relay=relay)
         if command is not None:
-            event = self.journal.event(chat, COMMAND, operator, text)
-            context = CommandContext(self, operator, command[0], command[1], text, chat)
-            return self.journal.write(chat, [event], then=lambda: self.commands.run(context))
+            return self._runCommand(chat, operator, command, text)
         if self.blocked(chat, operator, text):
             return succeed(None)
         self._touch(chat)
@@ -168,6 +168,13 @@ class SupportCore(Recovery):
             then=lambda: self._relayFromOperator(chat, operator, text, message_id, receipt,
                                                  chatstate),
             failed=lambda: self._notifyOperator(chat, operator, "not_delivered"))
+
+    def _runCommand(self, chat: Chat, operator: str, command: tuple[str, list[str]],
+                    text: str) -> Deferred:
+        """Commands are stored, never relayed, and run once stored."""
+        event = self.journal.event(chat, COMMAND, operator, text)
+        context = CommandContext(self, operator, command[0], command[1], text, chat)
+        return self.journal.write(chat, [event], then=lambda: self.commands.run(context))
 
     def blocked(self, chat: Chat, operator: str, text: str) -> bool:
         """R-OPS-3, R-OPS-4: an operator's message with profanity or an
@@ -375,6 +382,15 @@ class SupportCore(Recovery):
         will be learnt again by probing when the stream is back."""
         for state in self.operators.values():
             state.resources.clear()
+
+    def followOperators(self) -> None:
+        """Ask to see every operator's presence (R-PRES-2), saying why in
+        their language: the request is all a person sees of it."""
+        for jid in sorted(self.operators):
+            languages = self.operatorLanguages(jid)
+            self.transport.subscribeOperator(
+                jid, status=self.translator.text("subscription_request", languages),
+                lang=self.translator.language(languages))
 
     def republishPresence(self) -> None:
         """Send every node's presence to its subscribers again, and every

@@ -7,44 +7,71 @@ whole chat for whoever joins.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from imsupport.core.chat import REDIRECT, Chat, Transfer
 from imsupport.core.clients import Clients
+from imsupport.core.display import showClient
 from imsupport.core.model import COMMAND, MESSAGE, STATE, ChatEvent, Group, Node
 from imsupport.core.routing import ChatRequest, route
 
 log = Logger()
 
 REPLAY_EVENTS = 200  # the most recent messages replayed to a joining operator
+QUESTION_LATEST = 3  # the client's latest lines in a redirect or invite invitation
+QUESTION_LINE_CHARS = 200  # each cut there: the joiner gets the whole chat on joining
 
 
 class TargetNotFound(ValueError):
     pass
 
 
+@dataclass(frozen=True)
+class Target:
+    """Whom ``!redirect`` or ``!invite`` asks: one operator, or the
+    operators routing finds in a node (or one group of it)."""
+
+    label: str  # for the notices
+    operator: str | None = None
+    node: Node | None = None  # routed over; only the named group when one was named
+    home: str = ""  # the node whose live state and switches apply
+
+
 class Teamwork(Clients):
     # -- choosing who to ask ----------------------------------------------------
 
-    def transferCandidates(self, chat: Chat, words: list[str]) -> tuple[str, list[str]]:
-        """(description, operators to ask in order) for ``!redirect`` and
-        ``!invite`` targets: an operator (JID or display name), a group of
-        this node, ``node/group`` or a node. Manual-only groups count here:
-        this is how chats reach them (R-ROUTE-2)."""
-        word = " ".join(words).strip()
+    def parseTransfer(self, chat: Chat, words: list[str]) -> tuple[Target, str]:
+        """(target, note) of ``!redirect`` / ``!invite`` words: the longest
+        leading words that name a target are the target (so display and
+        group names may have spaces); the words after them are a note for
+        whoever is asked. When no leading words name one, the first word's
+        error is raised."""
+        for count in range(len(words), 0, -1):
+            try:
+                target = self.resolveTarget(chat, " ".join(words[:count]))
+            except TargetNotFound:
+                if count == 1:
+                    raise
+                continue
+            return target, " ".join(words[count:])
+        raise TargetNotFound("name an operator, a group or a node")
+
+    def resolveTarget(self, chat: Chat, word: str) -> Target:
+        """An operator (JID or display name), a group of this node,
+        ``node/group`` or a node. Manual-only groups count here: this is how
+        chats reach them (R-ROUTE-2)."""
+        word = word.strip()
         lowered = word.lower()
-        inside = set(chat.record.operators)
         by_name = {s.operator.name.lower(): jid for jid, s in self.operators.items()}
         if "@" in word or lowered in by_name:
             jid = lowered if "@" in word else by_name[lowered]
-            state = self.operators.get(jid)
-            if state is None:
+            if jid not in self.operators:
                 raise TargetNotFound(f"there is no operator {word}")
-            if jid in inside or not state.online:
-                return self.displayName(jid), []
-            return self.displayName(jid), [jid]
+            return Target(self.displayName(jid), operator=jid)
         if "/" in word:
             node_name, _, group_name = word.partition("/")
             node = self.directory.node(node_name)
@@ -55,24 +82,32 @@ class Teamwork(Clients):
         else:
             node, group_name = self.nodeOf(chat), word
         assert node is not None
-        if group_name:
-            groups = [g for g in node.groups if g.name == group_name]
-            if not groups:
-                raise TargetNotFound(f"there is no group {group_name} in {node.name}")
-            target = Node(node.name, groups=(Group(group_name, groups[0].operators),))
-            label = f"{node.name}/{group_name}"
-        else:
-            target, label = node, node.name
-        now = self.clock.seconds()
-        snapshots = self.snapshots(node.name, now)
+        if not group_name:
+            return Target(node.name, node=node, home=node.name)
+        groups = [g for g in node.groups if g.name == group_name]
+        if not groups:
+            raise TargetNotFound(f"there is no group {group_name} in {node.name}")
+        return Target(f"{node.name}/{group_name}", home=node.name, node=Node(
+            node.name, groups=(Group(group_name, groups[0].operators),)))
+
+    def transferCandidates(self, chat: Chat, target: Target) -> list[str]:
+        """The operators to ask, in order: the named operator when they can
+        be asked, or everyone routing would offer the chat to, wave after
+        wave."""
+        inside = set(chat.record.operators)
+        if target.operator is not None:
+            state = self.operators[target.operator]
+            return [] if target.operator in inside or not state.online else [target.operator]
+        assert target.node is not None
+        snapshots = self.snapshots(target.home, self.clock.seconds())
         ordered: list[str] = []
-        while True:  # wave after wave: everyone the target could offer it to
-            decision = route(target, snapshots, ChatRequest(
+        while True:
+            decision = route(target.node, snapshots, ChatRequest(
                 languages=chat.record.languages, declines={jid: 10**6 for jid in ordered},
-                off_groups=self.switches.offGroups(node.name),
-                off_operators=self.switches.offOperators(node.name) | frozenset(inside)))
+                off_groups=self.switches.offGroups(target.home),
+                off_operators=self.switches.offOperators(target.home) | frozenset(inside)))
             if not decision.candidates:
-                return label, ordered
+                return ordered
             ordered += decision.candidates
 
     # -- asking them ------------------------------------------------------------------
@@ -82,21 +117,45 @@ class Teamwork(Clients):
             self._notifyOperator(chat, by, "transfer_busy")
             return
         try:
-            label, candidates = self.transferCandidates(chat, words)
+            target, note = self.parseTransfer(chat, words)
         except TargetNotFound as e:
             self._notifyOperator(chat, by, "transfer_no_target", error=str(e))
             return
+        candidates = self.transferCandidates(chat, target)
         if not candidates:
-            self._notifyOperator(chat, by, "transfer_nobody", target=label)
+            self._notifyOperator(chat, by, "transfer_nobody", target=target.label)
             return
-        chat.transfer = Transfer(kind, by, label, candidates)
+        transfer = chat.transfer = Transfer(kind, by, target.label, candidates, note=note)
         log.info("Chat {chat}: {by} asks for a {kind} to {target}", chat=chat.id, by=by,
-                 kind=kind, target=label)
-        self.journal.write(chat, [self.journal.event(chat, STATE, by, kind, target=label)])
-        self._notifyOperator(chat, by, f"{kind}_started", target=label)
+                 kind=kind, target=target.label)
+        data = {"target": target.label, **({"note": note} if note else {})}
+        self.journal.write(chat, [self.journal.event(chat, STATE, by, kind, **data)])
+        self._notifyOperator(chat, by, f"{kind}_started", target=target.label)
         if kind == REDIRECT:
             self._notifyClient(chat, "client_redirected")
-        self._askNext(chat)
+
+        def ask(question: tuple[list[tuple[float, str]], int]) -> None:
+            if chat.id in self.chats and chat.transfer is transfer:
+                transfer.question, transfer.skipped = question
+                self._askNext(chat)
+
+        self._clientQuestion(chat).addCallback(ask)
+
+    def _clientQuestion(self, chat: Chat) -> Deferred:
+        """What the client wrote, for the invitations: the first line and
+        the latest ones (the joiner gets the whole chat when they join)."""
+        def pick(events: list[ChatEvent]) -> tuple[list[tuple[float, str]], int]:
+            lines = [(e.at, e.text) for e in events if e.kind == MESSAGE and e.author == "client"]
+            latest = max(1, len(lines) - QUESTION_LATEST)
+            return lines[:1] + lines[latest:], (latest - 1 if lines else 0)
+
+        def failed(reason: Failure) -> tuple[list[tuple[float, str]], int]:
+            log.failure("Could not read what the client of chat {chat} wrote", reason,
+                        chat=chat.id)
+            first = chat.record.first_line
+            return ([(chat.record.created_at, first)] if first else []), 0
+
+        return self.store.chatEvents(chat.id).addCallbacks(pick, failed)
 
     def _askNext(self, chat: Chat) -> None:
         transfer = chat.transfer
@@ -111,11 +170,21 @@ class Teamwork(Clients):
                 node.invite_timeout, self._transferUnanswered, chat, operator)
             state.invitations.add(chat.id)
             self._notifyOperator(chat, operator, f"{transfer.kind}_invitation",
-                                 name=self.displayName(transfer.by), client=chat.client,
+                                 name=self.displayName(transfer.by),
+                                 client=showClient(chat.client),
                                  languages=", ".join(chat.record.languages),
+                                 about=self._transferAbout(transfer, operator),
                                  timeout=node.invite_timeout)
             return
         self._transferFailed(chat)
+
+    def _transferAbout(self, transfer: Transfer, operator: str) -> str:
+        """The inviter's note and the client's question, for ``operator``."""
+        languages = self.operatorLanguages(operator)
+        note = [self.translator.text("transfer_note", languages, name=self.displayName(
+            transfer.by), note=transfer.note)] if transfer.note else []
+        return "\n".join(note + [self._transcript(
+            transfer.question, languages, skipped=transfer.skipped, width=QUESTION_LINE_CHARS)])
 
     def _transferUnanswered(self, chat: Chat, operator: str) -> None:
         if chat.invitations.pop(operator, None) is None:
@@ -163,9 +232,12 @@ class Teamwork(Clients):
         record.operators = record.operators + (operator,)
         state.chats.add(chat.id)
         name = self.displayName(operator)
-        events = [self.journal.event(chat, MESSAGE if relay else COMMAND, operator, text),
-                  self.journal.event(chat, STATE, operator, "joined")]
-        d = self.journal.write(chat, events, save=True)
+        # Everyone learns who joined before hearing them: their words are
+        # stored after the "joined" notices and relayed once stored; the
+        # store lands writes in the order they were asked for.
+        events = [] if relay else [self.journal.event(chat, COMMAND, operator, text)]
+        d = self.journal.write(chat, events + [self.journal.event(chat, STATE, operator,
+                                                                  "joined")], save=True)
         self.replayTo(chat, operator)
         for other in record.operators[:-1]:
             self._notifyOperator(chat, other, "operator_joined_team", name=name)
@@ -174,7 +246,11 @@ class Teamwork(Clients):
                 transfer.by in record.operators and transfer.by != operator:
             self.leave(chat, transfer.by, handed_to=operator)
         if relay:
-            self._relayFromOperator(chat, operator, text, None, False, None)  # type: ignore
+            d = self.journal.write(
+                chat, [self.journal.event(chat, MESSAGE, operator, text)],
+                then=lambda: self._relayFromOperator(  # type: ignore[attr-defined]
+                    chat, operator, text, None, False, None),
+                failed=lambda: self._notifyOperator(chat, operator, "not_delivered"))
         self.refreshPresence()
         return d
 

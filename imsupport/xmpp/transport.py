@@ -63,7 +63,8 @@ class XmppTransport:
                                     status=status if available else None,
                                     nick=nick if available else None))
 
-    def subscribeOperator(self, operator: str) -> None:
+    def subscribeOperator(self, operator: str, status: str | None = None,
+                          lang: str | None = None) -> None:
         # Probe first: a probe that reaches the server while our subscription
         # request is still pending makes it answer "unsubscribed" on the
         # operator's behalf, which cancels the pending request (seen with
@@ -71,4 +72,4 @@ class XmppTransport:
         # operator's presence and the repeated subscribe is acknowledged.
         console = self.addresses.console()
         self._send(stanzas.presence(console, operator, "probe"))
-        self._send(stanzas.presence(console, operator, "subscribe"))
+        self._send(stanzas.presence(console, operator, "subscribe", status=status, lang=lang))

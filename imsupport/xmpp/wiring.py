@@ -30,8 +30,7 @@ def attachHandlers(stream: "ComponentConnection", core: "SupportCore", addresses
     every node's presence; on loss, forget the stale presence."""
 
     def connected() -> None:
-        for jid in sorted(core.operators):
-            transport.subscribeOperator(jid)
+        core.followOperators()
         core.republishPresence()
 
     stream.on_connected = connected

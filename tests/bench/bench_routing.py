@@ -90,7 +90,7 @@ class DiscardingTransport:
     def nodePresence(self, node, show, status, available, to=None):
         pass
 
-    def subscribeOperator(self, operator):
+    def subscribeOperator(self, operator, status=None, lang=None):
         pass
 
 

@@ -47,6 +47,13 @@ def open_chat(client, operator, text="Hello, I need help"):
     client.wait_message(SALES, contains="how can I help")
 
 
+def assert_received_in_order(client, sender, *bodies):
+    """``client`` received these messages from ``sender`` in this order."""
+    received = [m.body for m in client.messages() if m.from_bare == sender]
+    positions = [received.index(b) for b in bodies]
+    assert positions == sorted(positions), f"{client.bare} received, in order: {received}"
+
+
 def test_chat_of_three_and_mute(start_imsupport, xmpp_client):
     service, ivan, olga, guru = start_team(start_imsupport, xmpp_client)
     olga.send_presence(show="away")  # so the chat goes to Ivan
@@ -60,6 +67,8 @@ def test_chat_of_three_and_mute(start_imsupport, xmpp_client):
     assert anna.wait_message(SALES, contains="Olga joined")
     assert anna.wait_message(SALES, contains="Hi, Olga here")
     assert ivan.wait_message(CHAT1, contains="[Olga] Hi, Olga here")
+    assert_received_in_order(anna, SALES, "Olga joined the chat.", "Hi, Olga here")
+    assert_received_in_order(ivan, CHAT1, "Olga joined chat #1.", "[Olga] Hi, Olga here")
     so_far = olga.wait_message(CHAT1, contains="so far").body
     assert "Client: Hello, I need help" in so_far and "Ivan: Hello, how can I help?" in so_far
     anna.send_message(SALES, "Thanks both")
@@ -80,15 +89,21 @@ def test_redirect_to_a_manual_only_group_with_history(start_imsupport, xmpp_clie
     time.sleep(0.3)
     bob = xmpp_client("bob")
     open_chat(bob, ivan, "My router keeps rebooting")
-    ivan.send_message(CHAT1, "!redirect experts")
-    assert ivan.wait_message(CHAT1, contains="Handing chat #1 over")
+    bob.send_message(SALES, "It started after the update")
+    assert ivan.wait_message(CHAT1, contains="after the update")
+    ivan.send_message(CHAT1, "!redirect experts warranty case")
+    assert ivan.wait_message(CHAT1, contains="Handing chat #1 over to sales/experts")
     assert bob.wait_message(SALES, contains="transferred to another operator")
-    assert guru.wait_message(CHAT1, contains="hands chat #1 over to you")
+    invitation = guru.wait_message(CHAT1, contains="hands chat #1 over to you").body
+    assert "Note from Ivan: warranty case" in invitation
+    assert "My router keeps rebooting" in invitation and "after the update" in invitation
     guru.send_message(CHAT1, "Guru from the experts here")
     so_far = guru.wait_message(CHAT1, contains="so far").body
     assert "My router keeps rebooting" in so_far and "Ivan:" in so_far
     assert bob.wait_message(SALES, contains="Guru joined")
     assert bob.wait_message(SALES, contains="Guru from the experts here")
+    assert_received_in_order(bob, SALES, "Guru joined the chat.", "Guru from the experts here")
+    assert not [m for m in bob.messages() if "warranty" in m.body or "!redirect" in m.body]
     assert ivan.wait_message(CHAT1, contains="Guru took over chat #1")
     bob.send_message(SALES, "Thanks Guru")
     assert guru.wait_message(CHAT1, contains="Thanks Guru")

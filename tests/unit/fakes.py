@@ -48,8 +48,8 @@ class RecordingTransport:
         self.sent.append(Sent("chatpresence", operator, None, f"{node}+{chat_id}",
                               extra={"available": available, "nick": nick, "status": status}))
 
-    def subscribeOperator(self, operator):
-        self.sent.append(Sent("subscribe", operator))
+    def subscribeOperator(self, operator, status=None, lang=None):
+        self.sent.append(Sent("subscribe", operator, extra={"status": status, "lang": lang}))
 
     # -- reading it back ---------------------------------------------------------
 

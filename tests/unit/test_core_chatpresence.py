@@ -71,3 +71,10 @@ def test_reconnect_republishes_and_shutdown_withdraws():
     assert seen(t, IVAN) == [(True, f"Chat #1: {ALICE}")]
     core.shutdown()
     assert seen(t, IVAN)[-1] == (False, None)
+
+
+def test_a_gateway_client_is_named_as_a_person_reads_it():
+    core, clock, t, store = makeCore()
+    online(core, IVAN)
+    core.clientSaid("sales", "alice\\40matrix.org@gw.example.test", "hi")
+    assert seen(t, IVAN) == [(True, "Chat #1: alice@matrix.org via gw.example.test")]

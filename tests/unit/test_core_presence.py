@@ -91,7 +91,7 @@ def test_console_help_status_and_refusal():
 def test_russian_operator_gets_russian_texts():
     core, clock, t, store = makeCore()
     core.consoleSaid(PETR, "!status")
-    assert "Ваше состояние: не в сети" in t.last(PETR).body
+    assert "Ваше состояние: не в сети" in t.bodies(PETR)[0]
 
 
 def test_russian_client_gets_russian_greeting():

@@ -35,7 +35,7 @@ def test_unknown_command_suggests_the_closest():
     core.operatorSaid("sales", 1, IVAN, "!redirekt olga")
     assert "Unknown command !redirekt" in t.last(IVAN).body and "!redirect" in t.last(IVAN).body
     core.operatorSaid("sales", 1, IVAN, "!redirect")
-    assert t.last(IVAN).body == "Usage: !redirect <operator|group|node/group|node>"
+    assert t.last(IVAN).body == "Usage: !redirect <operator|group|node/group|node> [note]"
     core.operatorSaid("sales", 1, IVAN, "!help mute")
     assert "!mute - toggle" in t.last(IVAN).body and "!close" not in t.last(IVAN).body
     core.operatorSaid("sales", 1, IVAN, "!help")
