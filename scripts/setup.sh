@@ -70,10 +70,13 @@ if [ "${IMSUPPORT_SETUP_EJABBERD:-0}" = 1 ]; then
         apt_install ejabberd
     fi
     EJABBERD_PID=/run/ejabberd/ejabberd.pid
-    if [ -f "$EJABBERD_PID" ] && kill -0 "$(cat "$EJABBERD_PID")" 2>/dev/null; then
+    ejabberd_running() { [ -f "$EJABBERD_PID" ] && kill -0 "$(cat "$EJABBERD_PID")" 2>/dev/null; }
+    if ejabberd_running; then
         step "stopping Debian's ejabberd service"
         if is_root; then
-            service ejabberd stop >>"$SETUP_LOG" 2>&1 || kill "$(cat "$EJABBERD_PID")" 2>/dev/null || true
+            # The init script says "done" even when its ejabberdctl did not stop it.
+            service ejabberd stop >>"$SETUP_LOG" 2>&1 || true
+            ! ejabberd_running || kill "$(cat "$EJABBERD_PID")" 2>/dev/null || true
         fi
     fi
 fi
