@@ -16,7 +16,7 @@ from twisted.application.internet import ClientService
 from twisted.application.service import Service
 from twisted.internet.endpoints import HostnameEndpoint
 from twisted.internet.interfaces import IReactorTime, IStreamClientEndpoint
-from twisted.logger import Logger
+from twisted.logger import ILogObserver, Logger, LogPublisher
 from twisted.words.protocols.jabber import component, error, xmlstream
 from twisted.words.xish import domish
 from tx_xmpp.subprotocols import StreamManager
@@ -42,6 +42,13 @@ def hardenParser(xs: xmlstream.XmlStream) -> None:
     parser.CommentHandler = refuse
     parser.ProcessingInstructionHandler = refuse
     parser.EntityDeclHandler = refuse
+
+
+class _ClientService(ClientService):
+    """Twisted's ClientService without its "Scheduling retry N" line: its N
+    starts again at every TCP connect; ComponentConnection logs the real
+    count ("Next attempt ...")."""
+    _log = Logger(observer=cast(ILogObserver, LogPublisher()))  # no observers: dropped
 
 
 class ComponentConnection(StreamManager, Service):
@@ -137,7 +144,7 @@ class ComponentConnection(StreamManager, Service):
         if endpoint is None:
             endpoint = cast(IStreamClientEndpoint,
                             HostnameEndpoint(self.reactor, self.host, self.port, timeout=10))
-        self._client = ClientService(
+        self._client = _ClientService(
             endpoint, self.factory,
             retryPolicy=self._retryDelay,
             clock=self.reactor)
