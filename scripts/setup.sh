@@ -1,15 +1,17 @@
 # Shared set-up, sourced by scripts/test, scripts/demo and scripts/bench.
 #
 # On a fresh Debian 12 machine (as root) it installs what they need
-# (Prosody; PostgreSQL unless one already listens on 127.0.0.1:5432 or
-# IMSUPPORT_SETUP_PG=0; python3-venv), makes sure Debian's own Prosody
-# service is not running, and prepares a virtualenv in .venv with
+# (Prosody; ejabberd when IMSUPPORT_SETUP_EJABBERD=1, as scripts/test sets;
+# PostgreSQL unless one already listens on 127.0.0.1:5432 or
+# IMSUPPORT_SETUP_PG=0; python3-venv), makes sure Debian's own Prosody and
+# ejabberd services are not running, and prepares a virtualenv in .venv with
 # `pip install -e '.[test]'`. Every step is idempotent; apt and pip output
 # goes to $SETUP_LOG.
 #
 # Environment: PYTHON (interpreter for the venv, default python3, must be
 # >= 3.11), SETUP_LOG, IMSUPPORT_SETUP_PG (1 = make sure PostgreSQL runs,
-# the default), IMSUPPORT_TEST_PG (exported; default
+# the default), IMSUPPORT_SETUP_EJABBERD (1 = install ejabberd; default 0),
+# IMSUPPORT_TEST_PG (exported; default
 # postgresql://postgres:postgres@127.0.0.1:5432/test).
 
 SETUP_LOG=${SETUP_LOG:-${TMPDIR:-/tmp}/imsupport-test-setup.log}
@@ -55,6 +57,27 @@ if [ -f /run/prosody/prosody.pid ] && kill -0 "$(cat /run/prosody/prosody.pid)" 
     step "stopping Debian's prosody service"
     if is_root; then
         service prosody stop >>"$SETUP_LOG" 2>&1 || kill "$(cat /run/prosody/prosody.pid)" 2>/dev/null || true
+    fi
+fi
+
+# -- ejabberd -----------------------------------------------------------------
+# tests/e2e/ejabberd.py runs its own ejabberd (as the ejabberd user, in a
+# temporary directory, on free loopback ports, without epmd). Debian's
+# service, which apt may have started, would hold 5222/5269/5280 and confuse
+# debugging; it runs with the pidfile below (/etc/ejabberd/ejabberdctl.cfg).
+if [ "${IMSUPPORT_SETUP_EJABBERD:-0}" = 1 ]; then
+    if [ ! -x /usr/sbin/ejabberdctl ]; then
+        apt_install ejabberd
+    fi
+    EJABBERD_PID=/run/ejabberd/ejabberd.pid
+    ejabberd_running() { [ -f "$EJABBERD_PID" ] && kill -0 "$(cat "$EJABBERD_PID")" 2>/dev/null; }
+    if ejabberd_running; then
+        step "stopping Debian's ejabberd service"
+        if is_root; then
+            # The init script says "done" even when its ejabberdctl did not stop it.
+            service ejabberd stop >>"$SETUP_LOG" 2>&1 || true
+            ! ejabberd_running || kill "$(cat "$EJABBERD_PID")" 2>/dev/null || true
+        fi
     fi
 fi
 

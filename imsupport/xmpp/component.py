@@ -1,22 +1,27 @@
 """
 The component connection (XEP-0114): one stream to the XMPP server, kept up
-by a ClientService with back-off (R-RUN-3), carrying tx-xmpp handlers.
+by a ClientService with back-off (R-RUN-3, imsupport.xmpp.backoff: counted
+from the last successful handshake, not from the last TCP connect), carrying
+tx-xmpp handlers.
 
 Outgoing stanzas sent while the stream is down are queued by the stream
 manager and flushed when it is back.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import cast
 
-from twisted.application.internet import ClientService, backoffPolicy
+from twisted.application.internet import ClientService
 from twisted.application.service import Service
 from twisted.internet.endpoints import HostnameEndpoint
-from twisted.internet.interfaces import IReactorTime
-from twisted.logger import Logger
+from twisted.internet.interfaces import IReactorTime, IStreamClientEndpoint
+from twisted.logger import ILogObserver, Logger, LogPublisher
 from twisted.words.protocols.jabber import component, error, xmlstream
 from twisted.words.xish import domish
 from tx_xmpp.subprotocols import StreamManager
+
+from imsupport.xmpp.backoff import Backoff
 
 log = Logger()
 
@@ -39,13 +44,21 @@ def hardenParser(xs: xmlstream.XmlStream) -> None:
     parser.EntityDeclHandler = refuse
 
 
+class _ClientService(ClientService):
+    """Twisted's ClientService without its "Scheduling retry N" line: its N
+    starts again at every TCP connect; ComponentConnection logs the real
+    count ("Next attempt ...")."""
+    _log = Logger(observer=cast(ILogObserver, LogPublisher()))  # no observers: dropped
+
+
 class ComponentConnection(StreamManager, Service):
     name = "xmpp"
 
     def __init__(self, reactor: IReactorTime, domain: str, host: str, port: int,
                  secret: str, max_delay: float = 30.0,
                  on_connected: Callable[[], None] | None = None,
-                 on_lost: Callable[[], None] | None = None) -> None:
+                 on_lost: Callable[[], None] | None = None,
+                 endpoint: IStreamClientEndpoint | None = None) -> None:
         self.domain = domain
         self.host = host
         self.port = port
@@ -58,6 +71,9 @@ class ComponentConnection(StreamManager, Service):
         self.connected = False
         self.connects = 0
         self._client: ClientService | None = None
+        self.endpoint = endpoint  # None: host:port over TCP; tests give a fake one
+        self.backoff = Backoff(max_delay)
+        self.stopping = False  # stopService was called: a loss is the shutdown
         factory.addBootstrap(xmlstream.STREAM_ERROR_EVENT, self._streamError)
 
     def _connected(self, xs: xmlstream.XmlStream) -> None:
@@ -75,6 +91,7 @@ class ComponentConnection(StreamManager, Service):
 
         xs.send = send  # type: ignore[method-assign]
         self.connected = True
+        self.backoff.loggedIn()
         self.connects += 1
         log.info("Component {domain} connected to {host}:{port}", domain=self.domain,
                  host=self.host, port=self.port)
@@ -86,6 +103,12 @@ class ComponentConnection(StreamManager, Service):
         was = self.connected
         self.connected = False
         StreamManager._disconnected(self, reason)
+        if self.stopping:
+            # stopService closed it (SIGTERM): ClientService does not reconnect.
+            if was:
+                log.info("Component {domain} closed its stream to {host}:{port} for shutdown",
+                         domain=self.domain, host=self.host, port=self.port)
+            return
         if was:
             log.warn("Component {domain} lost its connection to {host}:{port}; reconnecting",
                      domain=self.domain, host=self.host, port=self.port)
@@ -94,24 +117,41 @@ class ComponentConnection(StreamManager, Service):
 
     def _streamError(self, failure: object) -> None:
         condition = getattr(getattr(failure, "value", None), "condition", failure)
-        hint = " (check [xmpp] secret and the component's name in the XMPP server)" \
-            if condition == "not-authorized" else ""
+        hint = ""
+        if condition == "not-authorized":
+            self.backoff.notAuthorized()
+            hint = " (check [xmpp] secret and the component's name in the XMPP server)"
         log.error("The XMPP server closed the component stream: {condition}{hint}",
                   condition=condition, hint=hint)
+
+    def _retryDelay(self, _attempt: int) -> float:
+        """ClientService's retryPolicy: the back-off decides, and the log says so."""
+        refused = self.backoff.refused
+        delay = self.backoff.nextDelay()
+        why = " (the server refused the login: [xmpp] reconnect_max_delay)" if refused else ""
+        log.info("Next attempt to connect to {host}:{port} in {delay:.3g} s{why}; "
+                 "failed attempts in a row: {failures}", host=self.host, port=self.port,
+                 delay=delay, why=why, failures=self.backoff.failures)
+        return delay
 
     def initializationFailed(self, reason: object) -> None:
         log.error("Component stream initialization failed: {reason}", reason=reason)
 
     def startService(self) -> None:
         Service.startService(self)
-        endpoint = HostnameEndpoint(self.reactor, self.host, self.port, timeout=10)
-        self._client = ClientService(
+        self.stopping = False
+        endpoint = self.endpoint
+        if endpoint is None:
+            endpoint = cast(IStreamClientEndpoint,
+                            HostnameEndpoint(self.reactor, self.host, self.port, timeout=10))
+        self._client = _ClientService(
             endpoint, self.factory,
-            retryPolicy=backoffPolicy(initialDelay=0.5, factor=1.6, maxDelay=self.max_delay),
+            retryPolicy=self._retryDelay,
             clock=self.reactor)
         self._client.startService()
 
     def stopService(self):  # type: ignore[no-untyped-def]
+        self.stopping = True
         Service.stopService(self)
         if self._client is not None:
             return self._client.stopService()
