@@ -8,13 +8,14 @@ service goes through the Journal first (persist-then-relay, R-CHAT-6).
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterable, Sequence
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from imsupport.config import LimitsConfig, ServiceConfig
+from imsupport.config import LimitsConfig, ServiceConfig, StorageConfig
 from imsupport.core.chat import Chat, parseCommand
 from imsupport.core.builtins import builtinCommands
 from imsupport.core.commands import Command, CommandContext, Commands
@@ -45,11 +46,13 @@ class SupportCore(Recovery):
                  last_chat_id: int = 0, switches: Switches | None = None,
                  eligibility: EligibilityChecks | None = None,
                  commands: Sequence[Command] = (),
-                 filters: MessageFilter | None = None) -> None:
+                 filters: MessageFilter | None = None,
+                 storage: StorageConfig | None = None) -> None:
         super().__init__(clock=clock, store=store, transport=transport,
                          directory=directory, service=service,
                          translator=translator or Translator(default=service.default_language),
-                         metrics=Metrics(), switches=switches, eligibility=eligibility)
+                         metrics=Metrics(), switches=switches, eligibility=eligibility,
+                         storage=storage)
         self.limits = limits or LimitsConfig()
         self._last_chat_id = last_chat_id
         self.clientChats = {}
@@ -80,7 +83,9 @@ class SupportCore(Recovery):
     def operatorSaid(self, node: str, chat_id: int, operator: str, text: str,
                      message_id: str | None = None, receipt: bool = False,
                      chatstate: str | None = None) -> Deferred:
-        """An operator's message with a body to a chat address."""
+        """An operator's message with a body to a chat address. The Deferred
+        fires with a Refused when it could not be stored (and so went to
+        nobody): the adapter answers the sender with it."""
         chat = self.chats.get(chat_id)
         if chat is None or chat.node != node:
             self._notifyOperatorDirect(operator, "no_such_chat", node=node, chat_id=chat_id,
@@ -103,10 +108,12 @@ class SupportCore(Recovery):
             self._notifyOperatorDirect(operator, "not_in_chat", node=node, chat_id=chat_id,
                                        chat=chat_id)
             return succeed(None)
+        refuse = partial(self.refusal, self.operatorLanguages(operator))
         if command is not None:
             event = self.journal.event(chat, COMMAND, operator, text)
             context = CommandContext(self, operator, command[0], command[1], text, chat)
-            return self.journal.write(chat, [event], then=lambda: self.commands.run(context))
+            return self.journal.write(chat, [event], then=lambda: self.commands.run(context),
+                                      refuse=refuse)
         if self.blocked(chat, operator, text):
             return succeed(None)
         self._touch(chat)
@@ -118,7 +125,7 @@ class SupportCore(Recovery):
             chat, [event],
             then=lambda: self._relayFromOperator(chat, operator, text, message_id, receipt,
                                                  chatstate),
-            failed=lambda: self._notifyOperator(chat, operator, "not_delivered"))
+            refuse=refuse)
 
     def blocked(self, chat: Chat, operator: str, text: str) -> bool:
         """R-OPS-3, R-OPS-4: an operator's message with profanity or an

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.words.xish import domish
 from tx_xmpp.subprotocols import XMPPHandler
 
+from imsupport.core.journal import Refused
 from imsupport.xmpp import stanzas
 from imsupport.xmpp.addresses import CHAT, CONSOLE, NODE, Address, Addresses, classify, parseJID
 
@@ -36,6 +38,29 @@ class MessageHandler(XMPPHandler):
     def _error(self, stanza: domish.Element, address: Address, condition: str,
                etype: str, text: str) -> None:
         self.send(stanzas.error(stanza, self.addresses.of(address), condition, etype, text))
+
+    def _answerRefusal(self, stanza: domish.Element, address: Address, d: Deferred) -> None:
+        """A message the core could not store went to nobody (R-RUN-3): its
+        sender gets an error to that very stanza, so the client can show it
+        as not delivered. ``wait`` when sending again later may work."""
+        # The answer may come many seconds later: keep what it needs, not the
+        # whole stanza with its body.
+        original = domish.Element((None, stanza.name))
+        for name in ("from", "to", "id"):
+            if stanza.getAttribute(name) is not None:
+                original[name] = stanza[name]
+
+        def answer(result: object) -> None:
+            if isinstance(result, Refused):
+                if result.later:
+                    self._error(original, address, "resource-constraint", "wait", result.text)
+                else:
+                    self._error(original, address, "internal-server-error", "cancel",
+                                result.text)
+
+        d.addCallback(answer).addErrback(
+            lambda f: log.failure("Handling a message from {sender} failed", f,
+                                  sender=stanza.getAttribute("from")))
 
     def onMessage(self, stanza: domish.Element) -> None:
         stanza.handled = True
@@ -80,9 +105,9 @@ class MessageHandler(XMPPHandler):
             if parts.received_id:
                 core.clientReceipt(node, who, parts.received_id)
             if text:
-                core.clientSaid(node, who, text, lang=stanzas.langOf(stanza),
-                                message_id=message_id, receipt=parts.receipt_requested,
-                                chatstate=parts.chatstate)
+                self._answerRefusal(stanza, address, core.clientSaid(
+                    node, who, text, lang=stanzas.langOf(stanza), message_id=message_id,
+                    receipt=parts.receipt_requested, chatstate=parts.chatstate))
             elif parts.chatstate:
                 core.clientChatState(node, who, parts.chatstate)
             return
@@ -90,8 +115,9 @@ class MessageHandler(XMPPHandler):
         if parts.received_id:
             core.operatorReceipt(chat_id, who, parts.received_id)
         if text:
-            core.operatorSaid(node, chat_id, who, text, message_id=message_id,
-                              receipt=parts.receipt_requested, chatstate=parts.chatstate)
+            self._answerRefusal(stanza, address, core.operatorSaid(
+                node, chat_id, who, text, message_id=message_id,
+                receipt=parts.receipt_requested, chatstate=parts.chatstate))
         elif parts.chatstate:
             core.operatorChatState(chat_id, who, parts.chatstate)
 
