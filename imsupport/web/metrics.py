@@ -16,7 +16,7 @@ def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def render(core: "SupportCore | None", xmpp_connected: bool, store_open: bool = True) -> str:
+def render(core: SupportCore | None, xmpp_connected: bool, store_open: bool = True) -> str:
     lines: list[str] = []
 
     def metric(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:

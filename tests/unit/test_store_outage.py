@@ -17,6 +17,7 @@ from imsupport.core.i18n import Translator
 from imsupport.core.journal import PROBE_EVERY, RETRY_EVERY, STALLED_AFTER, Refused
 from imsupport.core.model import ABANDONED, MESSAGE
 from imsupport.core.service import SupportCore
+from imsupport.store.interfaces import StoreUnavailable
 from imsupport.web import metrics
 from tests.unit.fakes import (
     ALICE,
@@ -101,6 +102,22 @@ def test_held_writes_land_in_order_and_are_relayed_after_recovery():
     assert messages(store, 1) == ["hi", "hello", "one", "two", "three"]
     assert core.journal.up() and core.journal.held == 0
     assert core.metrics.writes_held == 3 and core.metrics.messages_refused == 0
+
+
+def test_effects_keep_the_decided_order_when_the_store_answers_out_of_order():
+    core, clock, t, store = activeOutageCore()
+    store.hang = True
+    core.clientSaid("sales", ALICE, "one")
+    core.operatorSaid("sales", 1, IVAN, "two")
+    (first, _), (second, answer) = store.hanging
+    store.hang = False
+    answer.chainDeferred(second)  # "two" is stored first ...
+    assert relayed(t) == [], "... but waits for what was decided before it"
+    first.errback(StoreUnavailable("OperationalError: server closed the connection"))
+    assert relayed(t) == [] and not core.journal.up()
+    clock.advance(RETRY_EVERY)  # the retry finds "one" committed after all
+    assert relayed(t) == [(IVAN, "one"), (ALICE, "two")]
+    assert messages(store, 1) == ["hi", "hello", "one", "two"]
 
 
 def test_a_message_held_too_long_is_refused_to_its_sender_and_never_delivered():
