@@ -60,7 +60,7 @@ class Refused:
     later: bool = True
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Write:
     chat: Chat
     events: list[ChatEvent]
@@ -154,13 +154,13 @@ class Journal:
         if retry:
             self._retrying = True
             d.addBoth(self._retryAnswered)
-        d.addCallbacks(lambda _: self._landed(w), lambda f: self._failed(w, f))
+        d.addCallbacks(self._landed, self._failed, callbackArgs=(w,), errbackArgs=(w,))
 
     def _retryAnswered(self, result: object) -> object:
         self._retrying = False
         return result
 
-    def _landed(self, w: _Write) -> None:
+    def _landed(self, _: object, w: _Write) -> None:
         if w.state != PENDING:
             return
         w.state = STORED
@@ -168,7 +168,7 @@ class Journal:
             self._markUp()
         self._settle()
 
-    def _failed(self, w: _Write, reason: Failure) -> None:
+    def _failed(self, reason: Failure, w: _Write) -> None:
         if reason.check(FirstError):
             reason = reason.value.subFailure  # type: ignore[union-attr]
         if w.state != PENDING:

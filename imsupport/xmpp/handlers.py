@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Callable
 
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.words.xish import domish
 from tx_xmpp.subprotocols import XMPPHandler
 
@@ -42,25 +43,29 @@ class MessageHandler(XMPPHandler):
     def _answerRefusal(self, stanza: domish.Element, address: Address, d: Deferred) -> None:
         """A message the core could not store went to nobody (R-RUN-3): its
         sender gets an error to that very stanza, so the client can show it
-        as not delivered. ``wait`` when sending again later may work."""
-        # The answer may come many seconds later: keep what it needs, not the
-        # whole stanza with its body.
-        original = domish.Element((None, stanza.name))
-        for name in ("from", "to", "id"):
-            if stanza.getAttribute(name) is not None:
-                original[name] = stanza[name]
+        as not delivered. ``wait`` when sending again later may work. The
+        answer may come many seconds later, so only the addresses and the id
+        are kept, not the stanza with its body."""
+        d.addCallbacks(self._refused, self._notAnswered,
+                       callbackArgs=(address, stanza.name, stanza.getAttribute("from"),
+                                     stanza.getAttribute("to"), stanza.getAttribute("id")))
 
-        def answer(result: object) -> None:
-            if isinstance(result, Refused):
-                if result.later:
-                    self._error(original, address, "resource-constraint", "wait", result.text)
-                else:
-                    self._error(original, address, "internal-server-error", "cancel",
-                                result.text)
+    def _refused(self, result: object, address: Address, name: str, sender: str | None,
+                 to: str | None, message_id: str | None) -> None:
+        if not isinstance(result, Refused):
+            return
+        original = domish.Element((None, name))
+        for attribute, value in (("from", sender), ("to", to), ("id", message_id)):
+            if value is not None:
+                original[attribute] = value
+        if result.later:
+            self._error(original, address, "resource-constraint", "wait", result.text)
+        else:
+            self._error(original, address, "internal-server-error", "cancel", result.text)
 
-        d.addCallback(answer).addErrback(
-            lambda f: log.failure("Handling a message from {sender} failed", f,
-                                  sender=stanza.getAttribute("from")))
+    @staticmethod
+    def _notAnswered(reason: Failure) -> None:
+        log.failure("Handling a message failed", reason)
 
     def onMessage(self, stanza: domish.Element) -> None:
         stanza.handled = True
