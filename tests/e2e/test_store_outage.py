@@ -321,7 +321,8 @@ def small_disk() -> Iterator[Path]:
     try:
         yield where
     finally:
-        if subprocess.run(["umount", str(where)], check=False).returncode != 0:
+        if subprocess.run(["umount", str(where)], check=False,
+                          capture_output=True).returncode != 0:
             subprocess.run(["umount", "-l", str(where)], check=False)  # still busy: detach
         where.rmdir()
 
@@ -348,8 +349,11 @@ def test_sqlite_disk_full_mid_chat_loses_nothing(small_disk: Path, start_imsuppo
     path = small_disk / "db.sqlite"
 
     def query(sql: str) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(path) as connection:
+        connection = sqlite3.connect(path)
+        try:
             return connection.execute(sql).fetchall()
+        finally:
+            connection.close()
 
     store = Store(url=sqlite_url(path), kind="sqlite", mode="disk full",
                   break_=lambda: fill(small_disk),
