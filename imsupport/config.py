@@ -81,6 +81,11 @@ class XmppConfig:
 @dataclass(frozen=True)
 class StorageConfig:
     url: str = "sqlite:///var/lib/imsupport/imsupport.sqlite"
+    # R-RUN-3: while the store cannot write, a person's message waits this
+    # long (seconds) before it is refused to its sender ...
+    hold_timeout: float = 30.0
+    # ... and is refused at once while this many writes are waiting already
+    max_held_writes: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -333,7 +338,11 @@ def _plugins(t: _Table) -> PluginsConfig:
 
 
 def _storage(t: _Table, base: str) -> StorageConfig:
-    storage = StorageConfig(url=t.value("url", _storageUrl(base), StorageConfig.url))
+    storage = StorageConfig(
+        url=t.value("url", _storageUrl(base), StorageConfig.url),
+        hold_timeout=t.value("hold_timeout", _positiveNumber, StorageConfig.hold_timeout),
+        max_held_writes=t.value("max_held_writes", _positive, StorageConfig.max_held_writes),
+    )
     t.finish()
     return storage
 

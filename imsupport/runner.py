@@ -93,8 +93,10 @@ class ImsupportService(MultiService):
                            directory=directory, service=self.config.service,
                            limits=self.config.limits, last_chat_id=last_chat_id,
                            switches=Switches(switched_off), eligibility=self.eligibility,
-                           commands=self.pluginCommands, filters=self.filters)
+                           commands=self.pluginCommands, filters=self.filters,
+                           storage=self.config.storage)
         self.core = core
+        core.journal.startProbing()
         open_chats = yield self.store.openChats()
         history = {}
         for record in open_chats:
@@ -133,6 +135,8 @@ class ImsupportService(MultiService):
 
     @inlineCallbacks
     def stopService(self):  # type: ignore[no-untyped-def]
+        if self.core is not None:
+            self.core.journal.stop()  # senders of held messages are told, while they can be
         if self.core is not None and self.component.connected:
             self.core.shutdown()
         yield super().stopService()

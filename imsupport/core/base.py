@@ -10,7 +10,7 @@ from typing import Callable
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
-from imsupport.config import ServiceConfig
+from imsupport.config import ServiceConfig, StorageConfig
 from imsupport.core.availability import OPEN, Availability
 from imsupport.core.chat import Chat
 from imsupport.core.chatpresence import ChatPresence
@@ -18,7 +18,7 @@ from imsupport.core.display import showClient
 from imsupport.core.eligibility import EligibilityChecks
 from imsupport.core.faq import FaqIndex
 from imsupport.core.i18n import Translator
-from imsupport.core.journal import Journal
+from imsupport.core.journal import Journal, Refused
 from imsupport.core.model import NOTICE, Directory, Node
 from imsupport.core.nodestate import NodePresence, nodeOperators, nodePresence
 from imsupport.core.operators import OperatorState
@@ -35,14 +35,17 @@ class CoreBase:
     def __init__(self, *, clock: IReactorTime, store: IStore, transport: Transport,
                  directory: Directory, service: ServiceConfig, translator: Translator,
                  metrics: Metrics, switches: Switches | None = None,
-                 eligibility: EligibilityChecks | None = None) -> None:
+                 eligibility: EligibilityChecks | None = None,
+                 storage: StorageConfig | None = None) -> None:
         self.clock = clock
         self.store = store
         self.transport = transport
         self.service = service
         self.translator = translator
         self.metrics = metrics
-        self.journal = Journal(store, clock, metrics)
+        storage = storage or StorageConfig()
+        self.journal = Journal(store, clock, metrics, hold_timeout=storage.hold_timeout,
+                               max_held=storage.max_held_writes)
         self.eligibility = eligibility
         self.chats: dict[int, Chat] = {}  # open chats by id
         self.queues: dict[str, list[int]] = {}  # node -> queued chat ids, FIFO
@@ -214,6 +217,13 @@ class CoreBase:
         event = self.journal.event(in_chat, NOTICE, "system", text, to=operator, key=key)
         self.journal.write(in_chat, [event], then=lambda: self.transport.toOperator(
             operator, text, node=in_chat.node, chat_id=in_chat.id))
+
+    def refusal(self, languages: tuple[str, ...], later: bool) -> Refused:
+        """What a person is told when their message was not stored, and so
+        not delivered (R-RUN-3): sent as an error to that very message, which
+        needs no store."""
+        key = "message_not_stored" if later else "message_not_stored_error"
+        return Refused(self.translator.text(key, languages), later)
 
     def _notifyOperatorDirect(self, operator: str, key: str, node: str | None = None,
                               chat_id: int | None = None, **fields: object) -> None:

@@ -7,12 +7,14 @@ and presence; a closed or switched-off node answers with its hours instead
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
 
 from imsupport.core.availability import AUTOREPLY, OPEN
 from imsupport.core.chat import Chat, parseCommand
+from imsupport.core.journal import Refused
 from imsupport.core.model import COMMAND, MESSAGE, STATE, ChatRecord
 from imsupport.core.offers import RETURNING_LOOKUP, Offers
 
@@ -39,7 +41,9 @@ class Clients(Offers):
                    message_id: str | None = None, receipt: bool = False,
                    chatstate: str | None = None) -> Deferred:
         """A client's message with a body to a node address. A chat state the
-        client sent along (XEP-0085) is relayed with it; none is invented."""
+        client sent along (XEP-0085) is relayed with it; none is invented.
+        The Deferred fires with a Refused when the message could not be
+        stored (and so went to nobody): the adapter answers the sender."""
         chat_id = self.clientChats.get((node, client))
         chat = self.chats.get(chat_id) if chat_id is not None else None
         command = parseCommand(self.service.command_prefix, text)
@@ -52,16 +56,43 @@ class Clients(Offers):
         data = {"id": message_id} if message_id else {}
         event = self.journal.event(chat, MESSAGE, "client", text, **data)
         if chat.queued:
-            chat.client_lines.append((event.at, text))
             if not chat.record.first_line:
                 chat.record.first_line = text[:200]
             return self.journal.write(chat, [event], save=event.seq <= 3,
-                                      then=lambda: self._afterQueuedMessage(chat, text))
+                                      then=lambda: self._storedClientLine(chat, event.at, text),
+                                      refuse=lambda later: self._refusedClientLine(
+                                          chat, text, later))
         self._touch(chat)  # type: ignore[attr-defined]
         return self.journal.write(
             chat, [event],
             then=lambda: self._relayFromClient(chat, text, message_id, receipt, chatstate),
-            failed=lambda: self._notifyClient(chat, "not_delivered"))
+            refuse=partial(self.refusal, chat.record.languages))
+
+    def _storedClientLine(self, chat: Chat, at: float, text: str) -> None:
+        """Only stored lines count: they are what an invitation quotes, and
+        a chat is offered only once it has one."""
+        chat.client_lines.append((at, text))
+        if not chat.record.first_line:
+            chat.record.first_line = text[:200]
+        if chat.id not in self.chats:
+            return
+        if chat.queued:
+            self._afterQueuedMessage(chat, text)
+        else:  # accepted while the line waited for the store: to the new operator
+            self._relayFromClient(chat, text, None, False, None)
+
+    def _refusedClientLine(self, chat: Chat, text: str, later: bool) -> Refused:
+        """A queued chat's message was not stored. A chat that has no stored
+        line then (it began during a store outage) ends here, unoffered: the
+        refusal is the client's word, and the next message starts afresh."""
+        if not chat.client_lines and chat.record.first_line == text[:200]:
+            chat.record.first_line = ""
+        if chat.id in self.chats and chat.queued and not chat.client_lines \
+                and not self.journal.heldMessages(chat):
+            log.info("Chat {chat} of {client} ends: its first message could not be stored",
+                     chat=chat.id, client=chat.client)
+            self.closeChat(chat, "not_stored")  # type: ignore[attr-defined]
+        return self.refusal(chat.record.languages, later)
 
     def _clientCommand(self, node: str, client: str, chat: Chat | None, text: str,
                        command: tuple[str, list[str]]) -> Deferred:
@@ -74,7 +105,7 @@ class Clients(Offers):
             return succeed(None)
         event = self.journal.event(chat, COMMAND, "client", text)
         return self.journal.write(chat, [event], then=lambda: self.closeChat(  # type: ignore
-            chat, "client"))
+            chat, "client"), refuse=partial(self.refusal, chat.record.languages))
 
     def _clientHelp(self, node: str, client: str, chat: Chat | None, text: str) -> Deferred:
         """``!help`` from a client: what a client can type (R-OPS-5: text-only

@@ -8,13 +8,14 @@ service goes through the Journal first (persist-then-relay, R-CHAT-6).
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from functools import partial
+from typing import Callable, Iterable, Sequence
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from imsupport.config import LimitsConfig, ServiceConfig
+from imsupport.config import LimitsConfig, ServiceConfig, StorageConfig
 from imsupport.core.chat import Chat, parseCommand
 from imsupport.core.builtins import builtinCommands
 from imsupport.core.commands import Command, CommandContext, Commands
@@ -22,6 +23,7 @@ from imsupport.core.console import Console
 from imsupport.core.eligibility import EligibilityChecks
 from imsupport.core.filters import MessageFilter, mark
 from imsupport.core.i18n import Translator
+from imsupport.core.journal import Refused
 from imsupport.core.model import ABANDONED, ACTIVE, CLOSED, COMMAND, MESSAGE, STATE, Directory
 from imsupport.core.nodestate import NodePresence
 from imsupport.core.ports import Transport
@@ -46,11 +48,13 @@ class SupportCore(Recovery):
                  last_chat_id: int = 0, switches: Switches | None = None,
                  eligibility: EligibilityChecks | None = None,
                  commands: Sequence[Command] = (),
-                 filters: MessageFilter | None = None) -> None:
+                 filters: MessageFilter | None = None,
+                 storage: StorageConfig | None = None) -> None:
         super().__init__(clock=clock, store=store, transport=transport,
                          directory=directory, service=service,
                          translator=translator or Translator(default=service.default_language),
-                         metrics=Metrics(), switches=switches, eligibility=eligibility)
+                         metrics=Metrics(), switches=switches, eligibility=eligibility,
+                         storage=storage)
         self.limits = limits or LimitsConfig()
         self._last_chat_id = last_chat_id
         self.clientChats = {}
@@ -130,7 +134,9 @@ class SupportCore(Recovery):
     def operatorSaid(self, node: str, chat_id: int, operator: str, text: str,
                      message_id: str | None = None, receipt: bool = False,
                      chatstate: str | None = None) -> Deferred:
-        """An operator's message with a body to a chat address."""
+        """An operator's message with a body to a chat address. The Deferred
+        fires with a Refused when it could not be stored (and so went to
+        nobody): the adapter answers the sender with it."""
         chat = self.chats.get(chat_id)
         if chat is None or chat.node != node or not (
                 operator in chat.invitations or operator in chat.record.operators):
@@ -154,8 +160,9 @@ class SupportCore(Recovery):
             if declined:
                 return self.decline(chat, operator, text)
             return self.accept(chat, operator, text, relay=relay)
+        refuse = partial(self.refusal, self.operatorLanguages(operator))
         if command is not None:
-            return self._runCommand(chat, operator, command, text)
+            return self._runCommand(chat, operator, command, text, refuse)
         if self.blocked(chat, operator, text):
             return succeed(None)
         self._touch(chat)
@@ -167,14 +174,15 @@ class SupportCore(Recovery):
             chat, [event],
             then=lambda: self._relayFromOperator(chat, operator, text, message_id, receipt,
                                                  chatstate),
-            failed=lambda: self._notifyOperator(chat, operator, "not_delivered"))
+            refuse=refuse)
 
     def _runCommand(self, chat: Chat, operator: str, command: tuple[str, list[str]],
-                    text: str) -> Deferred:
+                    text: str, refuse: Callable[[bool], Refused] | None = None) -> Deferred:
         """Commands are stored, never relayed, and run once stored."""
         event = self.journal.event(chat, COMMAND, operator, text)
         context = CommandContext(self, operator, command[0], command[1], text, chat)
-        return self.journal.write(chat, [event], then=lambda: self.commands.run(context))
+        return self.journal.write(chat, [event], then=lambda: self.commands.run(context),
+                                  refuse=refuse)
 
     def blocked(self, chat: Chat, operator: str, text: str) -> bool:
         """R-OPS-3, R-OPS-4: an operator's message with profanity or an

@@ -16,6 +16,8 @@ class Metrics:
     chats_closed: int = 0
     chats_abandoned: int = 0
     writeErrors: int = 0
+    writes_held: int = 0  # writes that had to wait for an unavailable store
+    messages_refused: int = 0  # people's messages not stored, refused to their senders
     write_count: int = 0
     write_sum: float = 0.0
     write_buckets: list[int] = field(default_factory=lambda: [0] * len(WRITE_BUCKETS))

@@ -7,6 +7,7 @@ whole chat for whoever joins.
 from __future__ import annotations
 
 import time
+from functools import partial
 from dataclasses import dataclass
 
 from twisted.internet.defer import Deferred, succeed
@@ -250,7 +251,7 @@ class Teamwork(Clients):
                 chat, [self.journal.event(chat, MESSAGE, operator, text)],
                 then=lambda: self._relayFromOperator(  # type: ignore[attr-defined]
                     chat, operator, text, None, False, None),
-                failed=lambda: self._notifyOperator(chat, operator, "not_delivered"))
+                refuse=partial(self.refusal, self.operatorLanguages(operator)))
         self.refreshPresence()
         return d
 

@@ -11,7 +11,10 @@ A failed batch is not reported as one: its writes are tried again one by one,
 each in its own transaction, so one bad write (a duplicate event number, a
 chat that was never saved) fails alone and the other chats' messages are
 stored and relayed. A write that fails on its own errbacks with StoreError;
-none is dropped silently.
+none is dropped silently. A batch that failed because the store is
+unavailable (StoreUnavailable: connection lost, disk full) fails as a whole:
+one by one would fail alike, or, if the store came back meanwhile, store
+later writes before the earlier ones the core will try again.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from twisted.internet.defer import Deferred, fail, succeed
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from imsupport.store.interfaces import StoreError
+from imsupport.store.interfaces import StoreError, StoreUnavailable
 
 W = TypeVar("W")
 
@@ -105,7 +108,7 @@ class GroupCommit(Generic[W]):
             if writes:
                 await self._commit(writes)
         except Exception as e:
-            if len(writes) == 1:
+            if len(writes) == 1 or isinstance(e, StoreUnavailable):
                 self._fire(batch, Failure(e))
             else:
                 log.warn("A batch of {count} chat writes failed ({error}); "

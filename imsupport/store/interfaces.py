@@ -18,6 +18,14 @@ class StoreError(Exception):
     """The store could not do what was asked (connection lost, bad data...)."""
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot do it *now*: the connection is lost or cannot be made,
+    the server is shutting down, the disk is full, an I/O error, the database
+    is locked. The same write may well succeed later, so the core holds it and
+    tries again (R-RUN-3). Any other StoreError (a constraint violated, data
+    the database cannot keep) would fail again and is not retried."""
+
+
 class IStore(Interface):
     kind = Attribute("'memory', 'sqlite' or 'postgresql'")
 
@@ -26,6 +34,11 @@ class IStore(Interface):
 
     def close():  # type: ignore[misc]
         """Flush pending writes and disconnect. Deferred[None]."""
+
+    def probe():  # type: ignore[misc]
+        """Write a few bytes and keep nothing new, to learn whether the store
+        can write now (a full disk answers reads but not writes).
+        Deferred[None]; fails with StoreUnavailable when it cannot."""
 
     # -- directory (R-RUN-2) -------------------------------------------------
 
@@ -67,7 +80,10 @@ class IStore(Interface):
     def appendEvents(events):  # type: ignore[misc]
         """Append ChatEvents (each carries chat_id and its seq). The chat must
         have been saved before (an earlier or the same batch). A (chat_id, seq)
-        that already exists is an error. Deferred[None]."""
+        that already exists with a different event is an error; one that holds
+        this very event is not stored again and is no error: a write retried
+        after an ambiguous commit (the server committed, then died before it
+        answered) finds its own row. Deferred[None]."""
 
     def getChat(chat_id):  # type: ignore[misc]
         """Deferred[ChatRecord | None]."""

@@ -50,6 +50,10 @@ class MemoryStore:
         """Nothing to flush; the data stays, so a reopened store still has it."""
         return succeed(None)
 
+    def probe(self) -> Deferred:
+        """Memory can always write."""
+        return succeed(None)
+
     # -- directory -----------------------------------------------------------------
 
     def loadDirectory(self) -> Deferred:
@@ -107,16 +111,23 @@ class MemoryStore:
 
     def _append(self, events: Sequence[ChatEvent]) -> None:
         """All or nothing, with the checks the SQL schema makes: the chat
-        exists (foreign key) and (chat_id, seq) is new (primary key)."""
+        exists (foreign key) and (chat_id, seq) is new (primary key), unless
+        it holds this very event already (a retried write, as the SQL stores
+        take it)."""
         rows = [codec.eventToRow(e) for e in events]
         seen: set[tuple[int, int]] = set()
-        for chat_id, seq, *_ in rows:
+        fresh = []
+        for row in rows:
+            chat_id, seq = row[0], row[1]
             if chat_id not in self._chats:
                 raise StoreError(f"chat {chat_id} was never saved")
-            if (chat_id, seq) in seen or seq in self._events.get(chat_id, {}):
+            stored = self._events.get(chat_id, {}).get(seq)
+            if (chat_id, seq) in seen or (stored is not None and stored != row):
                 raise StoreError(f"chat {chat_id} already has an event {seq}")
             seen.add((chat_id, seq))
-        for row in rows:
+            if stored is None:
+                fresh.append(row)
+        for row in fresh:
             self._events.setdefault(row[0], {})[row[1]] = row
 
     def getChat(self, chat_id: int) -> Deferred:

@@ -5,9 +5,10 @@ reactor (R-RUN-1).
 One connection carries everything: txpostgres runs its operations in the
 order they were asked for, and group commit keeps the number of transactions
 small. When the server goes away (restart, killed backend), txpostgres'
-DeadConnectionDetector reconnects with back-off; meanwhile every operation
-errbacks at once with StoreError instead of hanging, and the core reports
-the failure rather than relaying unstored messages (R-RUN-3).
+DeadConnectionDetector reconnects, at most a second apart so that writes
+flow again soon after the server is back; meanwhile every operation errbacks
+at once with StoreUnavailable instead of hanging, and the core holds its
+writes and tries them again (R-RUN-3).
 """
 from __future__ import annotations
 
@@ -15,14 +16,16 @@ import re
 from typing import Any, Iterator, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import psycopg2
 from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import IReactorCore
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from txpostgres import reconnection, retrying, txpostgres
 
 from imsupport.store import sql
-from imsupport.store.interfaces import StoreError
+from imsupport.store.interfaces import StoreError, StoreUnavailable
 from imsupport.store.relational import RelationalStore
 from imsupport.store.upgrade import Step
 
@@ -30,6 +33,28 @@ log = Logger()
 
 SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _ROWS_PER_INSERT = 500
+RECONNECT_MAX_DELAY = 1.0  # seconds between attempts to reach a lost server
+
+# SQLSTATE classes and codes that say "not now" rather than "not this":
+# connection exceptions (08), insufficient resources such as a full disk or
+# too many connections (53), the server shutting down or starting up (57),
+# system and I/O errors (58), a standby that cannot write (25006), and
+# transactions the server gave up on (serialization, deadlock, lock timeout).
+UNAVAILABLE_CLASSES = frozenset({"08", "53", "57", "58"})
+UNAVAILABLE_CODES = frozenset({"25006", "40001", "40P01", "55P03"})
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether a failed PostgreSQL operation may succeed later."""
+    if isinstance(error, (reconnection.ConnectionDead, ConnectionLost, ConnectionDone)):
+        return True
+    if isinstance(error, psycopg2.Error):
+        code = error.pgcode or ""
+        if code:
+            return code[:2] in UNAVAILABLE_CLASSES or code in UNAVAILABLE_CODES
+        # no SQLSTATE: the client library's own view, i.e. the connection
+        return isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError))
+    return False
 
 
 def parseUrl(url: str, schema: str | None = None) -> tuple[str, str | None, str]:
@@ -93,7 +118,7 @@ def _cause(reason: Failure) -> Failure:
     if reason.check(txpostgres.RollbackFailed):
         return reason.value.originalFailure  # type: ignore[union-attr, no-any-return]
     if reason.check(reconnection.ConnectionDead):
-        return Failure(StoreError("no connection to PostgreSQL; reconnecting"))
+        return Failure(StoreUnavailable("no connection to PostgreSQL; reconnecting"))
     return reason
 
 
@@ -153,6 +178,9 @@ class PostgresStore(RelationalStore):
         return self._connection.runInteraction(
             lambda cursor: Deferred.fromCoroutine(_txnRun(cursor, program))).addErrback(_cause)
 
+    def _unavailable(self, error: BaseException) -> bool:
+        return unavailable(error)
+
     def _disconnect(self) -> None:
         self._closing = True
         connection, self._connection = self._connection, None
@@ -173,9 +201,12 @@ class PostgresStore(RelationalStore):
         return dead and not self._closing
 
     def _backoff(self) -> Iterator[float]:
-        """From at once up to 10 s apart, until the store is closed."""
+        """From at once up to RECONNECT_MAX_DELAY apart, until the store is
+        closed: a refused connection costs the server nothing, and every
+        second without one is a second of held writes."""
         for delay in retrying.simpleBackoffIterator(
-                initialDelay=0.5, maxDelay=10.0, factor=1.7, maxRetries=0, now=True):
+                initialDelay=0.1, maxDelay=RECONNECT_MAX_DELAY, factor=1.7, maxRetries=0,
+                now=True):
             if self._closing:
                 return
             yield delay

@@ -13,12 +13,13 @@ from typing import Any, Callable, Sequence
 
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from imsupport.core.model import ChatEvent, ChatRecord, Directory, FaqEntry, Node, Operator
 from imsupport.store import codec, sql
 from imsupport.store.batch import GroupCommit, asStoreError
-from imsupport.store.interfaces import IStore, StoreError
+from imsupport.store.interfaces import IStore, StoreError, StoreUnavailable
 from imsupport.store.upgrade import Step, loadSteps
 
 log = Logger()
@@ -54,6 +55,11 @@ class RelationalStore:
 
     def _disconnect(self) -> None:
         raise NotImplementedError
+
+    def _unavailable(self, error: BaseException) -> bool:
+        """Whether ``error`` means the database cannot write *now* (lost
+        connection, full disk...) rather than that this write is wrong."""
+        return False
 
     def _later(self) -> Callable[[Callable[[], None]], object] | None:
         """How to run something at the end of this reactor turn; None when
@@ -94,11 +100,23 @@ class RelationalStore:
 
     # -- running programs ------------------------------------------------------------
 
+    def _storeError(self, reason: Failure) -> Failure:
+        """What callers see: StoreUnavailable when the same call may succeed
+        later, else StoreError, with the driver's message."""
+        if reason.check(StoreError):
+            return reason
+        if self._unavailable(reason.value):
+            error = StoreUnavailable(f"{reason.type.__name__}: "
+                                     f"{reason.getErrorMessage().strip()}")
+            error.__cause__ = reason.value
+            return Failure(error)
+        return asStoreError(reason)
+
     def _call(self, program: sql.Program[Any]) -> Deferred:
         if self._writes is None:
             program.close()
             return fail(StoreError(f"the {self.kind} store at {self._where} is not open"))
-        return self._run(program).addErrback(asStoreError)
+        return self._run(program).addErrback(self._storeError)
 
     def _read(self, program: sql.Program[Any]) -> Deferred:
         """Chat reads wait for the chat writes asked for before them, so the
@@ -117,7 +135,20 @@ class RelationalStore:
         return self._writes.submit(write)
 
     def _commitWrites(self, writes: list[sql.ChatWrite]) -> Deferred:
-        return self._run(sql.writeChats(writes))
+        """A batch that breaks a constraint is tried once more as a possible
+        retry of writes already committed (see ``sql.writeChatsAgain``)."""
+        def again(reason: Failure) -> Deferred | Failure:
+            reason = self._storeError(reason)
+            if reason.check(StoreUnavailable) or not any(w.events for w in writes):
+                return reason
+            return self._run(sql.writeChatsAgain(writes)).addErrback(self._storeError)
+
+        return self._run(sql.writeChats(writes)).addErrback(again)
+
+    def probe(self) -> Deferred:
+        if self._writes is None:
+            return fail(StoreUnavailable(f"the {self.kind} store at {self._where} is not open"))
+        return self._call(sql.probe(time.time()))
 
     # -- directory -----------------------------------------------------------------
 

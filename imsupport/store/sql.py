@@ -19,6 +19,7 @@ from typing import Any, Generator, Sequence, TypeVar
 from imsupport.core.model import OPEN_STATES, ChatRecord, ChatEvent, Directory
 from imsupport.store import codec
 from imsupport.store.codec import ChatRow, EventRow
+from imsupport.store.interfaces import StoreError
 
 T = TypeVar("T")
 
@@ -60,6 +61,7 @@ Program = Generator[Statement, Any, T]
 CHAT_COLUMNS = ("id, node, client, state, languages, operators, created_at, accepted_at, "
                 "closed_at, close_reason, first_line")
 EVENT_COLUMNS = "chat_id, seq, at, kind, author, text, data"
+PROBE_BYTES = 4096  # what the write probe writes each time
 
 _DIALECT = {
     "sqlite": {
@@ -104,6 +106,43 @@ def writeChats(writes: Sequence[ChatWrite]) -> Program[None]:
     if events:
         yield InsertMany(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ",
                          "(?, ?, ?, ?, ?, ?, ?)", events)
+
+
+def writeChatsAgain(writes: Sequence[ChatWrite]) -> Program[None]:
+    """``writeChats`` for writes that may have been committed already: the
+    server committed, then the answer was lost (it died, the connection
+    dropped), and the write is tried again. An event whose row is there and
+    equal to it is taken as stored, not stored twice; a different event at
+    its (chat_id, seq) is still an error. Run only after ``writeChats``
+    failed, so the normal path pays nothing for it."""
+    events = [row for w in writes for row in w.events]
+    yield from writeChats([ChatWrite(chats=w.chats) for w in writes])
+    wanted: dict[int, dict[int, EventRow]] = {}
+    for row in events:
+        wanted.setdefault(row[0], {})[row[1]] = row
+    there: set[tuple[int, int]] = set()
+    for chat_id, rows in wanted.items():
+        stored = yield Query(f"SELECT {EVENT_COLUMNS} FROM events WHERE chat_id = ? "
+                             "AND seq BETWEEN ? AND ?", (chat_id, min(rows), max(rows)))
+        for found in stored:
+            mine = rows.get(int(found[1]))
+            if mine is None:
+                continue
+            if codec.eventFromRow(found) != codec.eventFromRow(mine):
+                raise StoreError(f"chat {chat_id} already has a different event {found[1]}")
+            there.add((chat_id, int(found[1])))
+    fresh = [row for row in events if (row[0], row[1]) not in there]
+    if fresh:
+        yield InsertMany(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ",
+                         "(?, ?, ?, ?, ?, ?, ?)", fresh)
+
+
+def probe(at: float) -> Program[None]:
+    """A small write that keeps nothing new: one row, rewritten, with a few
+    kilobytes so that it needs pages like a chat write does."""
+    yield Execute("INSERT INTO store_probe (id, at, pad) VALUES (1, ?, ?) "
+                  "ON CONFLICT (id) DO UPDATE SET at = excluded.at, pad = excluded.pad",
+                  (at, bytes(PROBE_BYTES)))
 
 
 # -- chat reads ---------------------------------------------------------------

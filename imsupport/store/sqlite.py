@@ -26,6 +26,34 @@ log = Logger()
 
 SWITCH_INTERVAL = 0.0005  # seconds; see SQLiteStore._connect
 
+# Primary result codes that say "not now" rather than "not this": busy and
+# locked (another process holds the database), out of memory, read-only (a
+# file system remounted read-only after errors), I/O errors, a full disk
+# (also PRAGMA max_page_count), a file that cannot be opened, a lock protocol
+# error. A constraint, a type mismatch or a corrupt file are never retried.
+UNAVAILABLE_CODES = frozenset({
+    5,   # SQLITE_BUSY
+    6,   # SQLITE_LOCKED
+    7,   # SQLITE_NOMEM
+    8,   # SQLITE_READONLY
+    10,  # SQLITE_IOERR
+    13,  # SQLITE_FULL
+    14,  # SQLITE_CANTOPEN
+    15,  # SQLITE_PROTOCOL
+})
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether a failed SQLite call may succeed later (see UNAVAILABLE_CODES)."""
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        if code is None:
+            return isinstance(error, sqlite3.OperationalError) and any(
+                words in str(error) for words in ("disk is full", "disk I/O", "locked",
+                                                  "unable to open"))
+        return code & 0xFF in UNAVAILABLE_CODES
+    return isinstance(error, OSError)
+
 
 def _thdConfigure(connection: sqlite3.Connection) -> None:
     """Run by adbapi on every new connection, before any transaction."""
@@ -130,6 +158,9 @@ class SQLiteStore(RelationalStore):
     def _run(self, program: sql.Program[Any]) -> Deferred:
         assert self._pool is not None
         return self._pool.runInteraction(_thdRun, program)
+
+    def _unavailable(self, error: BaseException) -> bool:
+        return unavailable(error)
 
     def _disconnect(self) -> None:
         pool, self._pool = self._pool, None

@@ -34,8 +34,12 @@ class WebSide:
 
     @app.route("/healthz", methods=["GET"])
     def healthz(self, request: IRequest) -> bytes:
-        xmpp, store = self.xmpp_connected(), self.store_ready()
-        ok = xmpp and store and self.core() is not None
+        """``store`` is false before the store is open, and while it cannot
+        write (the core's journal holds writes or its probe fails, R-RUN-3)."""
+        core = self.core()
+        xmpp = self.xmpp_connected()
+        store = self.store_ready() and (core is None or core.journal.up())
+        ok = xmpp and store and core is not None
         request.setResponseCode(200 if ok else 503)
         request.setHeader(b"content-type", b"application/json")
         request.setHeader(b"cache-control", b"no-store")
@@ -45,7 +49,8 @@ class WebSide:
     @app.route("/metrics", methods=["GET"])
     def metrics(self, request: IRequest) -> bytes:
         request.setHeader(b"content-type", b"text/plain; version=0.0.4; charset=utf-8")
-        return metrics.render(self.core(), self.xmpp_connected()).encode("utf-8")
+        return metrics.render(self.core(), self.xmpp_connected(),
+                              self.store_ready()).encode("utf-8")
 
     @app.handle_errors(Exception)
     def failed(self, request: IRequest, failure: Failure) -> bytes:

@@ -16,7 +16,7 @@ def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def render(core: "SupportCore | None", xmpp_connected: bool) -> str:
+def render(core: SupportCore | None, xmpp_connected: bool, store_open: bool = True) -> str:
     lines: list[str] = []
 
     def metric(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
@@ -31,6 +31,16 @@ def render(core: "SupportCore | None", xmpp_connected: bool) -> str:
     if core is None:
         return "\n".join(lines) + "\n"
     m = core.metrics
+    journal = core.journal
+    metric("imsupport_store_up", "gauge", "1 when the store takes writes.",
+           [("", int(store_open and journal.up()))])
+    metric("imsupport_store_held_writes", "gauge",
+           "Writes waiting for the store to take them again.", [("", journal.held)])
+    metric("imsupport_store_held_writes_total", "counter",
+           "Writes that had to wait for an unavailable store.", [("", m.writes_held)])
+    metric("imsupport_store_refused_messages_total", "counter",
+           "Messages not stored and refused to their senders with an error.",
+           [("", m.messages_refused)])
     nodes = sorted(n.name for n in core.directory.nodes)
     metric("imsupport_queue_length", "gauge", "Chats waiting for an operator.",
            [(f'{{node="{_label(n)}"}}', len(core.queues.get(n, []))) for n in nodes])

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.xish import domish
 from tx_xmpp.subprotocols import XMPPHandler
 
+from imsupport.core.journal import Refused
 from imsupport.xmpp import stanzas
 from imsupport.xmpp.addresses import CHAT, CONSOLE, NODE, Address, Addresses, classify, parseJID
 
@@ -37,6 +40,34 @@ class MessageHandler(XMPPHandler):
     def _error(self, stanza: domish.Element, to: JID, condition: str,
                etype: str, text: str) -> None:
         self.send(stanzas.error(stanza, self.addresses.replyFrom(to), condition, etype, text))
+
+    def _answerRefusal(self, stanza: domish.Element, d: Deferred) -> None:
+        """A message the core could not store went to nobody (R-RUN-3): its
+        sender gets an error to that very stanza, so the client can show it
+        as not delivered. ``wait`` when sending again later may work. The
+        answer may come many seconds later, so only the addresses and the id
+        are kept, not the stanza with its body."""
+        d.addCallbacks(self._refused, self._notAnswered,
+                       callbackArgs=(stanza.name, stanza.getAttribute("from"),
+                                     stanza.getAttribute("to"), stanza.getAttribute("id")))
+
+    def _refused(self, result: object, name: str, sender: str | None,
+                 to: str | None, message_id: str | None) -> None:
+        target = parseJID(to)
+        if not isinstance(result, Refused) or target is None:
+            return
+        original = domish.Element((None, name))
+        for attribute, value in (("from", sender), ("to", to), ("id", message_id)):
+            if value is not None:
+                original[attribute] = value
+        if result.later:
+            self._error(original, target, "resource-constraint", "wait", result.text)
+        else:
+            self._error(original, target, "internal-server-error", "cancel", result.text)
+
+    @staticmethod
+    def _notAnswered(reason: Failure) -> None:
+        log.failure("Handling a message failed", reason)
 
     def onMessage(self, stanza: domish.Element) -> None:
         stanza.handled = True
@@ -91,9 +122,9 @@ class MessageHandler(XMPPHandler):
             if parts.received_id:
                 core.clientReceipt(node, who, parts.received_id)
             if text:
-                core.clientSaid(node, who, text, lang=stanzas.langOf(stanza),
-                                message_id=message_id, receipt=parts.receipt_requested,
-                                chatstate=parts.chatstate)
+                self._answerRefusal(stanza, core.clientSaid(
+                    node, who, text, lang=stanzas.langOf(stanza), message_id=message_id,
+                    receipt=parts.receipt_requested, chatstate=parts.chatstate))
             elif parts.chatstate:
                 core.clientChatState(node, who, parts.chatstate)
             return
@@ -101,8 +132,9 @@ class MessageHandler(XMPPHandler):
         if parts.received_id:
             core.operatorReceipt(chat_id, who, parts.received_id)
         if text:
-            core.operatorSaid(node, chat_id, who, text, message_id=message_id,
-                              receipt=parts.receipt_requested, chatstate=parts.chatstate)
+            self._answerRefusal(stanza, core.operatorSaid(
+                node, chat_id, who, text, message_id=message_id,
+                receipt=parts.receipt_requested, chatstate=parts.chatstate))
         elif parts.chatstate:
             core.operatorChatState(chat_id, who, parts.chatstate)
 

@@ -59,12 +59,13 @@ def sqlite_url(path: Path | str) -> str:
 def make_config(prosody: Prosody, web_port: int, storage_url: str, *, workdir: Path | str,
                 nodes_toml: str = "", operators: Sequence[Mapping[str, Any]] | str = (),
                 admins: Sequence[str] = (), default_language: str = "en",
-                extra_toml: str = "") -> str:
+                extra_toml: str = "", storage_toml: str = "") -> str:
     """The TOML of SPEC section 13 for one test service.
 
     ``operators`` is a list of dicts (one ``[[operators]]`` table each) or raw
     TOML; ``nodes_toml`` is raw TOML with ``[[nodes]]`` / ``[[nodes.groups]]``;
-    ``extra_toml`` is appended (``[filters]``, ``[[faq]]``, ``[[api_tokens]]`` ...).
+    ``extra_toml`` is appended (``[filters]``, ``[[faq]]``, ``[[api_tokens]]`` ...);
+    ``storage_toml`` goes into ``[storage]`` after the url (``hold_timeout = 4``).
     """
     files_dir = Path(workdir) / "files"
     return f"""\
@@ -80,6 +81,7 @@ secret = {toml_value(prosody.component_secret)}
 
 [storage]
 url = {toml_value(storage_url)}
+{storage_toml}
 
 [web]
 endpoint = "tcp:{web_port}:interface=127.0.0.1"

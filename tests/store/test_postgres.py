@@ -12,7 +12,7 @@ import pytest_twisted
 from twisted.internet import task
 from twisted.internet.defer import Deferred
 
-from imsupport.store.interfaces import StoreError
+from imsupport.store.interfaces import StoreError, StoreUnavailable
 from imsupport.store.postgres import PostgresStore, parseUrl
 from tests.store.conftest import PG_URL, reactor
 from tests.store.test_contract import chat, event, failure
@@ -86,7 +86,7 @@ async def test_reconnects_after_the_server_drops_the_session(pgBackend: Any) -> 
         assert _terminateSessions(pgBackend.schema) == 1
 
         outcome = await _settled(store.appendEvents([event(1, 2)]))
-        assert outcome is None or isinstance(outcome, StoreError), outcome
+        assert outcome is None or isinstance(outcome, StoreUnavailable), outcome
         stored = 2 if outcome is None else 1
         # after the back-off, writes go through again
         for _ in range(100):
@@ -94,7 +94,7 @@ async def test_reconnects_after_the_server_drops_the_session(pgBackend: Any) -> 
             if outcome is None:
                 stored += 1
                 break
-            assert isinstance(outcome, StoreError), outcome
+            assert isinstance(outcome, StoreUnavailable), outcome
             await task.deferLater(reactor(), 0.1, lambda: None)
         assert [e.seq for e in await store.chatEvents(1)] == list(range(1, stored + 1))
         assert stored >= 2

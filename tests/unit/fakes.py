@@ -9,6 +9,7 @@ from imsupport.config import ServiceConfig
 from imsupport.core.i18n import Translator
 from imsupport.core.model import Directory, Group, Node, Operator
 from imsupport.core.service import SupportCore
+from imsupport.store.codec import eventToRow
 from imsupport.store.memory import MemoryStore
 
 
@@ -76,7 +77,9 @@ ORDER_VIOLATIONS: list[str] = []  # checked after every test (tests/conftest.py)
 
 class OrderCheckingStore(MemoryStore):
     """A memory store that fails the test if a chat's events are appended
-    out of seq order: the journal must write in the order it decided."""
+    out of seq order: the journal must write in the order it decided. A gap
+    is no violation (a message refused during a store outage is never
+    written), nor is an event written again as it is (a retried write)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -85,9 +88,10 @@ class OrderCheckingStore(MemoryStore):
     def appendEvents(self, events):
         for event in events:
             last = self.last_seq.get(event.chat_id, 0)
-            if event.seq != last + 1:
+            again = self._events.get(event.chat_id, {}).get(event.seq) == eventToRow(event)
+            if event.seq <= last and not again:
                 ORDER_VIOLATIONS.append(f"chat {event.chat_id}: seq {event.seq} after {last}")
-            self.last_seq[event.chat_id] = event.seq
+            self.last_seq[event.chat_id] = max(last, event.seq)
         return super().appendEvents(events)
 
 

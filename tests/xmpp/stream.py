@@ -47,17 +47,18 @@ class OutputReader:
 
 
 class InMemoryComponent:
-    def __init__(self, max_message_bytes: int = 65536, **node_kw) -> None:
+    def __init__(self, max_message_bytes: int = 65536, store=None, storage=None,
+                 **node_kw) -> None:
         self.clock = Clock()
         self.clock.advance(1_800_000_000)
-        self.store = OrderCheckingStore()
+        self.store = store or OrderCheckingStore()
         self.connection = ComponentConnection(self.clock, DOMAIN, "127.0.0.1", 5347, SECRET)
         self.addresses = Addresses(DOMAIN)
         self.transport = XmppTransport(self.connection, self.addresses)
         self.core = SupportCore(clock=self.clock, store=self.store, transport=self.transport,
                                 directory=directory(**node_kw),
                                 service=ServiceConfig(domain=DOMAIN, admins=("boss@shop.test",)),
-                                translator=Translator(default="en"))
+                                translator=Translator(default="en"), storage=storage)
         attachHandlers(self.connection, self.core, self.addresses, self.store,
                        self.transport, max_message_bytes)
         self.wire = StringTransport()
