@@ -107,6 +107,12 @@ class FiltersConfig:
 @dataclass(frozen=True)
 class LimitsConfig:
     max_message_bytes: int = 65536  # R-SEC-3: larger bodies are refused
+    # Stanzas larger than this on the component link are skipped and refused
+    # to their sender; at least WIRE_FACTOR x max_message_bytes.
+    max_stanza_bytes: int = 1048576
+
+
+WIRE_FACTOR = 6  # a body's bytes on the wire at worst (&apos; for ')
 
 
 @dataclass(frozen=True)
@@ -282,9 +288,14 @@ def _filters(t: _Table, base: str) -> FiltersConfig:
 
 
 def _limits(t: _Table) -> LimitsConfig:
-    limits = LimitsConfig(max_message_bytes=t.value("max_message_bytes", _positive, 65536))
+    message = t.value("max_message_bytes", _positive, 65536)
+    least = WIRE_FACTOR * message
+    stanza = t.value("max_stanza_bytes", _positive, max(LimitsConfig.max_stanza_bytes, least))
+    if stanza < least:
+        raise t.fail("max_stanza_bytes", f"must be at least {WIRE_FACTOR} times "
+                     f"max_message_bytes ({least}), so that an escaped body fits, got {stanza}")
     t.finish()
-    return limits
+    return LimitsConfig(max_message_bytes=message, max_stanza_bytes=stanza)
 
 
 def _plugins(t: _Table) -> PluginsConfig:
