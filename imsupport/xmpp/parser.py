@@ -280,7 +280,7 @@ class HardenedElementStream:
         if self._count > limits.elements:
             return self._refuse(ELEMENTS, limits.elements, self._count, local)
         if index - self._stanzaStart + tag > limits.stanza_bytes:
-            return self._refuse(BYTES, limits.stanza_bytes, None, local)
+            return self._refuse(BYTES, limits.stanza_bytes, None, self._open[0].element.name)
         if self._depth == 1:
             return
         parent = self._open[-1]

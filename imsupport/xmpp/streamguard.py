@@ -62,11 +62,10 @@ class StreamGuard:
         stanza = refusal.stanza
         sender = parseJID(stanza.getAttribute("from"))
         log.warn(  # noqa: G010 (twisted.logger has no warning())
-            "Refused a {kind} from {sender} ({size} bytes): {limit} over the limit "
-            "({found} > {allowed}) in <{element}>", kind=stanza.name,
+            "Refused a {kind} from {sender} ({size} bytes): {reason}", kind=stanza.name,
             sender=sender.full() if sender else "(no valid from)", size=refusal.size,
-            limit=refusal.limit, found=refusal.found, allowed=refusal.allowed,
-            element=refusal.element)
+            reason=self.text(refusal, "en"), limit=refusal.limit, allowed=refusal.allowed,
+            found=refusal.found)
         stype = stanza.getAttribute("type")
         if sender is None or stanza.name not in STANZAS or stype == "error" \
                 or (stanza.name == "iq" and stype == "result"):
@@ -84,9 +83,10 @@ class StreamGuard:
             return self.addresses.console()
         return self.addresses.of(classify(jid, self.addresses.domain))
 
-    def text(self, refusal: Refusal) -> str:
+    def text(self, refusal: Refusal, lang: str | None = None) -> str:
+        """What the sender is told, in ``lang`` or the stanza's language."""
         stanza = refusal.stanza
-        lang = stanzas.langOf(stanza)
+        lang = lang or stanzas.langOf(stanza)
         key = TEXT_KEYS[refusal.limit]
         if refusal.limit == TEXT and stanza.name == "message":
             key = "refused_message_text"
