@@ -36,6 +36,7 @@ ELEMENTS = "elements"
 ATTRIBUTE = "attribute"
 TEXT = "text"
 
+SHELL = frozenset({"from", "to", "id", "type", "http://www.w3.org/XML/1998/namespace lang"})
 DEFER_FROM = 64 * 1024  # bytes held in one unfinished tag before reads are gathered
 TEXT_BUFFER = 32 * 1024  # pyexpat joins character data up to this size in C
 
@@ -55,7 +56,11 @@ class StanzaLimits:
 
     @property
     def tag_bytes(self) -> int:
-        return 16 * self.stanza_bytes
+        """The most expat may hold of one unfinished tag. Prosody writes each
+        namespaced attribute with its own xmlns declaration, so a 250 KB
+        client stanza can become a single 25 MB start tag; that one is
+        still refused to its sender, not to the whole stream."""
+        return 64 * self.stanza_bytes
 
 
 @dataclass(frozen=True)
@@ -265,8 +270,10 @@ class HardenedElementStream:
             self._stanzaStart = index
             self._nsMark = len(self._defaultNs)
             self._depth = self._count = 1
-            if tooLong:
-                attrs = {k: v for k, v in attrs.items() if len(v) <= limits.attribute_chars}
+            if tooLong or tag > limits.stanza_bytes:  # refused below: keep what answers it
+                attrs = {k: v for k, v in attrs.items()
+                         if k in SHELL and len(v) <= limits.attribute_chars}
+                self._prefixes = {}
             self._top = self._element(name, attrs)
             self._open.append(_Open(self._top))
         else:

@@ -9,7 +9,13 @@ from __future__ import annotations
 import re
 
 from tests.e2e.test_chat_path import (
-    COMPONENT, SALES, metrics, nodes_toml, operator_rows, wait_operator_followed)
+    COMPONENT,
+    SALES,
+    metrics,
+    nodes_toml,
+    operator_rows,
+    wait_operator_followed,
+)
 
 CHAT1 = f"sales+1@{COMPONENT}"
 LONG_NS = "urn:" + "a" * 1000
@@ -21,6 +27,14 @@ def forty_thousand_children(n: int) -> str:
     children = "<p:e/>" * 40_000
     return (f"<message to='{SALES}' type='chat' id='hostile-{n}'><body>hostile {n}</body>"
             f"<x xmlns:p='{LONG_NS}'>{children}</x></message>")
+
+
+def twenty_four_thousand_attributes(n: int) -> str:
+    """About 200 KB from the client; Prosody declares the namespace again on
+    each attribute: one start tag of about 25 MB on the component link."""
+    attributes = " ".join(f"p:a{i}=''" for i in range(24_000))
+    return (f"<message to='{SALES}' type='chat' id='tag-{n}'><body>hostile {n}</body>"
+            f"<x xmlns:p='{LONG_NS}' {attributes}/></message>")
 
 
 def open_chat(service, alice, ivan):
@@ -108,4 +122,21 @@ def test_a_quarter_million_newlines_are_refused(start_imsupport, xmpp_client):
     refused_while_parsing = re.findall(r"Refused a message from nina\S* \(\d+ bytes\): The "
                                        r"message is too large \(250000 bytes", service.log_text())
     assert len(refused_while_parsing) == 8, "refused by the parser, never built"
+    stream_never_dropped(service)
+
+
+def test_a_25_megabyte_tag_costs_only_its_sender(start_imsupport, xmpp_client):
+    ivan = xmpp_client("ivan")
+    service = start_imsupport(nodes_toml(ivan.bare), operators=operator_rows(ivan))
+    alice, mallory = xmpp_client("alice"), xmpp_client("mallory")
+    open_chat(service, alice, ivan)
+    texts = []
+    for i in range(3):
+        mallory.send_raw(twenty_four_thousand_attributes(i))
+        texts.append(f"in between {i}")
+        alice.send_message(SALES, texts[-1])
+    for _ in range(3):
+        refused = mallory.wait_message(SALES, mtype="error", with_body=False, timeout=60)
+        assert "larger than the limit of 1048576 bytes" in refused.xml
+    assert deliveries(ivan, CHAT1, texts) == 3
     stream_never_dropped(service)

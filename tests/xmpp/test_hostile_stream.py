@@ -134,6 +134,19 @@ def test_forty_thousand_children_as_the_client_wrote_them(comp):
     chatGoesOn(comp)
 
 
+def test_a_25_megabyte_start_tag_costs_only_its_sender(comp):
+    """24,000 namespaced attributes (about 200 KB from the client): Prosody
+    declares the namespace again on each one, a single 25 MB tag."""
+    attrs = "".join(f" xmlns:ns{i}='{LONG_NS}' ns{i}:a{i}=''" for i in range(24_000))
+    data = msg(ALICE, SALES, "hi", mid="t1", extra=f"<x{attrs}/>").encode()
+    for read in chunks(data):
+        comp.receive(read)
+    [refused] = errorsTo(comp.pump(), ALICE)
+    assert condition(refused)[1] == \
+        "Not accepted: this stanza is larger than the limit of 1048576 bytes."
+    chatGoesOn(comp)
+
+
 def test_over_deep_stanza_gets_an_error_from_the_address_written_to(comp):
     deep = "<a>" * 40 + "</a>" * 40
     out = comp.exchange(msg(ALICE, f"sales+7@{DOMAIN}", "hi", extra=deep, mid="d1"))
@@ -146,6 +159,8 @@ def test_over_deep_stanza_gets_an_error_from_the_address_written_to(comp):
                         f"<query xmlns='jabber:iq:version'>{deep}</query></iq>")
     [refused] = errorsTo(out, ALICE)
     assert refused.name == "iq" and refused["from"] == DOMAIN and refused["id"] == "q1"
+    out = comp.exchange(msg(ALICE, f"evil%20name@{DOMAIN}", "hi", extra=deep))
+    assert errorsTo(out, ALICE)[0]["from"] == DOMAIN, "never an address copied from input"
     chatGoesOn(comp)
 
 

@@ -124,10 +124,10 @@ def test_a_long_tag_costs_few_calls_into_expat():
 def test_a_tag_expat_would_hold_beyond_the_ceiling_closes_the_stream():
     limits = StanzaLimits(stanza_bytes=4096, attribute_chars=10**7)
     got = Collector(limits).feed(HEADER, b"<message big='")
-    for _ in range(100):
+    for _ in range(300):
         got.feed(b"x" * 1024)
     assert [c.condition for c in got.closed] == ["policy-violation"]
-    assert "a tag of more than 65536 bytes" in got.closed[0].reason
+    assert "a tag of more than 262144 bytes" in got.closed[0].reason
     got.feed(b"'/><message><body>never</body></message>")
     assert got.elements == [] and got.stream.closed
 
@@ -138,3 +138,18 @@ def test_nothing_after_restricted_xml_is_read():
     assert len(got.elements) == 1
     assert [(c.condition, c.reason) for c in got.closed] == [
         ("restricted-xml", "restricted XML (a comment)")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([b"<!-- c -->", b"<?pi x?>", b"<!DOCTYPE x>"]),
+       st.lists(st.integers(min_value=0, max_value=2_000), max_size=8))
+def test_nothing_after_restricted_xml_is_read_whatever_the_reads(restricted, cuts):
+    before, after = STANZAS[0].encode(), STANZAS[1].encode()
+    data = HEADER + before + restricted + after + STANZAS[2].encode()
+    if restricted.startswith(b"<!DOCTYPE"):
+        data = restricted + HEADER + before + after  # a DOCTYPE can only come first
+    got = Collector().feed(*split(data, cuts))
+    assert [c.condition for c in got.closed] == ["restricted-xml"]
+    expected = [] if restricted.startswith(b"<!DOCTYPE") else [before.decode()]
+    assert [e.toXml() for e in got.elements] == \
+        [e.toXml() for e in domishElements(HEADER + "".join(expected).encode())]
