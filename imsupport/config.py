@@ -115,6 +115,12 @@ class LimitsConfig:
     max_message_bytes: int = 65536  # R-SEC-3: larger bodies are refused
     client_rate: RateLimit = CLIENT_LIMIT  # R-SEC-3: per client
     operator_rate: RateLimit = OPERATOR_LIMIT  # operators and admins
+    # Stanzas larger than this on the component link are skipped and refused
+    # to their sender; at least WIRE_FACTOR x max_message_bytes.
+    max_stanza_bytes: int = 1048576
+
+
+WIRE_FACTOR = 6  # a body's bytes on the wire at worst (&apos; for ')
 
 
 @dataclass(frozen=True)
@@ -290,10 +296,15 @@ def _filters(t: _Table, base: str) -> FiltersConfig:
 
 
 def _limits(t: _Table) -> LimitsConfig:
-    largest = t.value("max_message_bytes", _positive, 65536)
-    limits = LimitsConfig(max_message_bytes=largest,
-                          client_rate=_rateLimit(t, "client", CLIENT_LIMIT, largest),
-                          operator_rate=_rateLimit(t, "operator", OPERATOR_LIMIT, largest))
+    message = t.value("max_message_bytes", _positive, 65536)
+    least = WIRE_FACTOR * message
+    stanza = t.value("max_stanza_bytes", _positive, max(LimitsConfig.max_stanza_bytes, least))
+    if stanza < least:
+        raise t.fail("max_stanza_bytes", f"must be at least {WIRE_FACTOR} times "
+                     f"max_message_bytes ({least}), so that an escaped body fits, got {stanza}")
+    limits = LimitsConfig(max_message_bytes=message, max_stanza_bytes=stanza,
+                          client_rate=_rateLimit(t, "client", CLIENT_LIMIT, message),
+                          operator_rate=_rateLimit(t, "operator", OPERATOR_LIMIT, message))
     t.finish()
     return limits
 

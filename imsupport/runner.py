@@ -103,7 +103,8 @@ class ImsupportService(MultiService):
             history[record.id] = yield self.store.chatEvents(record.id)
         core.restore(open_chats, history)
         attachHandlers(self.component, core, addresses, self.store, transport,
-                       self.config.limits.max_message_bytes)
+                       self.config.limits.max_message_bytes,
+                       max_stanza_bytes=self.config.limits.max_stanza_bytes)
         self.component.setServiceParent(self)
         log.info("imsupport {version} serving {domain} with {nodes} nodes and {ops} operators "
                  "on {store} storage", version=__version__, domain=addresses.domain,

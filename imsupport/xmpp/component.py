@@ -17,31 +17,15 @@ from twisted.application.service import Service
 from twisted.internet.endpoints import HostnameEndpoint
 from twisted.internet.interfaces import IReactorTime, IStreamClientEndpoint
 from twisted.logger import ILogObserver, Logger, LogPublisher
-from twisted.words.protocols.jabber import component, error, xmlstream
+from twisted.words.protocols.jabber import component, xmlstream
 from twisted.words.xish import domish
 from tx_xmpp.subprotocols import StreamManager
 
+from imsupport.xmpp.addresses import Addresses
 from imsupport.xmpp.backoff import Backoff
+from imsupport.xmpp.streamguard import StreamGuard
 
 log = Logger()
-
-
-def hardenParser(xs: xmlstream.XmlStream) -> None:
-    """Refuse DOCTYPE, comments and processing instructions (R-SEC-2): the
-    stream is closed with ``restricted-xml`` instead of parsing them."""
-    parser = getattr(xs.stream, "parser", None)
-    if parser is None:
-        return
-
-    def refuse(*_: object) -> None:
-        log.warn("Refused restricted XML (DOCTYPE, comment or PI) on the component stream")
-        xs.sendStreamError(error.StreamError("restricted-xml"))
-        xs.transport.loseConnection()
-
-    parser.StartDoctypeDeclHandler = refuse
-    parser.CommentHandler = refuse
-    parser.ProcessingInstructionHandler = refuse
-    parser.EntityDeclHandler = refuse
 
 
 class _ClientService(ClientService):
@@ -74,10 +58,13 @@ class ComponentConnection(StreamManager, Service):
         self.endpoint = endpoint  # None: host:port over TCP; tests give a fake one
         self.backoff = Backoff(max_delay)
         self.stopping = False  # stopService was called: a loss is the shutdown
+        # The hardened parser and its answers (R-SEC-2); attachHandlers sets
+        # the configured limits.
+        self.guard = StreamGuard(Addresses(domain))
         factory.addBootstrap(xmlstream.STREAM_ERROR_EVENT, self._streamError)
 
     def _connected(self, xs: xmlstream.XmlStream) -> None:
-        hardenParser(xs)
+        self.guard.install(xs)
         StreamManager._connected(self, xs)
 
     def _authd(self, xs: xmlstream.XmlStream) -> None:

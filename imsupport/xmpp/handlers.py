@@ -111,7 +111,7 @@ class MessageHandler(XMPPHandler):
     def _dispatch(self, stanza: domish.Element, address: Address, who: str,
                   parts: stanzas.MessageParts) -> None:
         core = self.core
-        message_id = stanza.getAttribute("id")
+        message_id = stanzas.storableId(stanza.getAttribute("id"))
         text = parts.body.strip() if parts.body else ""
         if address.kind == CONSOLE:
             if text:

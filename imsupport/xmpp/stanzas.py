@@ -16,6 +16,7 @@ NS_RECEIPTS = "urn:xmpp:receipts"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 NS_NICK = "http://jabber.org/protocol/nick"
 CHATSTATES = frozenset({"active", "composing", "paused", "inactive", "gone"})
+MAX_STORED_ID = 200  # characters of a message id kept; real clients use fewer than 64
 
 _prefix = os.urandom(4).hex()
 _counter = itertools.count(1)
@@ -103,6 +104,13 @@ def child(element: domish.Element, uri: str, name: str | None = None) -> domish.
         if c.uri == uri and (name is None or c.name == name):
             return c
     return None
+
+
+def storableId(value: str | None) -> str | None:
+    """A message id to store with the message and map its receipt by, or
+    None: a longer id is dropped (the message is still relayed, without a
+    receipt), so ids never grow the store (200 x 200 KB ids added 42 MB)."""
+    return value if value and len(value) <= MAX_STORED_ID else None
 
 
 def langOf(element: domish.Element) -> str | None:

@@ -15,6 +15,8 @@ from imsupport.xmpp.addresses import Addresses
 from imsupport.xmpp.disco import DiscoProvider
 from imsupport.xmpp.handlers import MessageHandler, PresenceHandler
 from imsupport.xmpp.liveness import OperatorLiveness
+from imsupport.xmpp.parser import StanzaLimits
+from imsupport.xmpp.streamguard import StreamGuard
 
 if TYPE_CHECKING:
     from imsupport.core.service import SupportCore
@@ -24,16 +26,22 @@ if TYPE_CHECKING:
 
 
 def attachHandlers(stream: "ComponentConnection", core: "SupportCore", addresses: Addresses,
-                   store: "IStore", transport: "XmppTransport", max_message_bytes: int) -> None:
+                   store: "IStore", transport: "XmppTransport", max_message_bytes: int,
+                   max_stanza_bytes: int = StanzaLimits.stanza_bytes) -> None:
     """Give the stream its handlers and tell the core when the stream comes
     and goes: on (re)connect, follow operators' presence again and republish
-    every node's presence; on loss, forget the stale presence."""
+    every node's presence; on loss, forget the stale presence. The stream's
+    parser refuses texts over ``max_message_bytes`` and stanzas over
+    ``max_stanza_bytes`` as they arrive, in the core's languages."""
 
     def connected() -> None:
         core.followOperators()
         core.republishPresence()
 
     stream.on_connected = connected
+    stream.guard = StreamGuard(addresses, StanzaLimits(stanza_bytes=max_stanza_bytes,
+                                                       text_bytes=max_message_bytes),
+                               core.translator)
     stream.on_lost = core.streamLost
     for handler in (FallbackHandler(), VersionHandler("imsupport", __version__),
                     PingHandler(), DiscoProvider(core, addresses.domain, "imsupport"),

@@ -21,7 +21,12 @@ from typing import Any
 from tests.e2e.prosody import Prosody, die_with_parent, free_port, terminate
 
 __all__ = ["ImsupportProcess", "ServiceError", "make_config", "toml_value", "free_port",
-           "sqlite_url"]
+           "sqlite_url", "FAST_CLIENTS"]
+
+# For tests whose clients send faster than the default rate limit lets a
+# client (2 messages/s after a burst of 30): extra_toml that raises it, so
+# what the test looks at is not hidden behind rate-limit refusals.
+FAST_CLIENTS = "\n[limits]\nclient_messages_per_second = 20.0\nclient_message_burst = 100\n"
 
 
 _TWISTD = "import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twistd'; sys.exit(run())"

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.pgcluster import PgCluster
-from tests.e2e.service import ImsupportProcess, sqlite_url
+from tests.e2e.service import FAST_CLIENTS, ImsupportProcess, sqlite_url
 from tests.e2e.xmppclient import TestClient
 
 COMPONENT = "support.shop.test"
@@ -196,9 +196,6 @@ class Store:
     query: Callable[[str], list[tuple[Any, ...]]]
 
 
-SENDING_FAST = "\n[limits]\nclient_messages_per_second = 20.0\nclient_message_burst = 100\n"
-
-
 def outage_run(store: Store, start_imsupport: Callable[..., ImsupportProcess],
                xmpp_client: Callable[..., TestClient], hold: int = HOLD) -> None:
     ivan, olga = xmpp_client("ivan"), xmpp_client("olga")
@@ -208,7 +205,7 @@ def outage_run(store: Store, start_imsupport: Callable[..., ImsupportProcess],
                               storage_toml="" if hold == DEFAULT_HOLD else f"hold_timeout = {hold}",
                               # 5 messages/s from each client is over the default
                               # rate limit (2/s): raised so only the store refuses
-                              extra_toml=SENDING_FAST)
+                              extra_toml=FAST_CLIENTS)
     wait_free(service, 2)
     alice, bob = xmpp_client("alice"), xmpp_client("bob")
     carol, dave = xmpp_client("carol"), xmpp_client("dave")

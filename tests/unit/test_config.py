@@ -341,6 +341,9 @@ ACCEPTED = [
     ("limits.operator_byte_burst", 70000, lambda c: c.limits.operator_rate.byte_burst, 70000),
     ("limits.operator_bytes_per_second", 1000,
      lambda c: c.limits.operator_rate.bytes_per_second, 1000.0),
+    ("limits.max_stanza_bytes", 4194304, lambda c: c.limits.max_stanza_bytes, 4194304),
+    # an escaped body of max_message_bytes must fit: the default grows with it
+    ("limits.max_message_bytes", 262144, lambda c: c.limits.max_stanza_bytes, 6 * 262144),
     ("plugins.check_timeout", 0.5, lambda c: c.plugins.check_timeout, 0.5),
     ("plugins.check_timeout", 3, lambda c: c.plugins.check_timeout, 3.0),
     ("plugins.onthephone", {"path": "/run/phone.txt"},
@@ -521,6 +524,10 @@ REJECTED = [
      "limits.operator_messages_per_second must be a positive number, got 0"),
     ("limits.client_message_burst", 2.5,
      "limits.client_message_burst must be a positive integer, got 2.5"),
+    ("limits.max_stanza_bytes", "1M", 'limits.max_stanza_bytes must be a positive integer'),
+    ("limits.max_stanza_bytes", 100000,
+     "limits.max_stanza_bytes must be at least 6 times max_message_bytes (393216), so that "
+     "an escaped body fits, got 100000"),
     ("filters.internal_domains", ["http://corp"], "filters.internal_domains[0] must be a domain"),
     ("filters.profanity_allow", "hell", "filters.profanity_allow must be a list"),
     ("faq.0.tags", [1], "faq[0].tags[0] must be a non-empty string, got 1"),
