@@ -15,7 +15,7 @@ from typing import cast
 from twisted.application.internet import ClientService
 from twisted.application.service import Service
 from twisted.internet.endpoints import HostnameEndpoint
-from twisted.internet.interfaces import IReactorTime, IStreamClientEndpoint
+from twisted.internet.interfaces import IDelayedCall, IReactorTime, IStreamClientEndpoint
 from twisted.logger import ILogObserver, Logger, LogPublisher
 from twisted.words.protocols.jabber import component, xmlstream
 from twisted.words.xish import domish
@@ -26,6 +26,8 @@ from imsupport.xmpp.backoff import Backoff
 from imsupport.xmpp.streamguard import StreamGuard
 
 log = Logger()
+
+HANDSHAKE_TIMEOUT = 30.0  # seconds from TCP connect to a completed XEP-0114 handshake
 
 
 class _ClientService(ClientService):
@@ -61,11 +63,30 @@ class ComponentConnection(StreamManager, Service):
         # The hardened parser and its answers (R-SEC-2); attachHandlers sets
         # the configured limits.
         self.guard = StreamGuard(Addresses(domain))
+        self._handshakeTimer: IDelayedCall | None = None
         factory.addBootstrap(xmlstream.STREAM_ERROR_EVENT, self._streamError)
 
     def _connected(self, xs: xmlstream.XmlStream) -> None:
         self.guard.install(xs)
+        self._cancelHandshakeTimer()
+        self._handshakeTimer = self.reactor.callLater(HANDSHAKE_TIMEOUT, self._noHandshake, xs)
         StreamManager._connected(self, xs)
+
+    def _noHandshake(self, xs: xmlstream.XmlStream) -> None:
+        """A server that accepts TCP but never completes XEP-0114 would
+        otherwise hold the component forever; drop it and try again."""
+        self._handshakeTimer = None
+        log.error("The XMPP server at {host}:{port} did not complete the component handshake "
+                  "within {timeout:g} s; closing the connection and trying again",
+                  host=self.host, port=self.port, timeout=HANDSHAKE_TIMEOUT)
+        transport = xs.transport
+        abort = getattr(transport, "abortConnection", None)
+        (abort or transport.loseConnection)()
+
+    def _cancelHandshakeTimer(self) -> None:
+        timer, self._handshakeTimer = self._handshakeTimer, None
+        if timer is not None and timer.active():
+            timer.cancel()
 
     def _authd(self, xs: xmlstream.XmlStream) -> None:
         original = xs.send
@@ -77,6 +98,7 @@ class ComponentConnection(StreamManager, Service):
             original(obj)
 
         xs.send = send  # type: ignore[method-assign]
+        self._cancelHandshakeTimer()
         self.connected = True
         self.backoff.loggedIn()
         self.connects += 1
@@ -87,6 +109,7 @@ class ComponentConnection(StreamManager, Service):
             self.on_connected()
 
     def _disconnected(self, reason: object) -> None:
+        self._cancelHandshakeTimer()
         was = self.connected
         self.connected = False
         StreamManager._disconnected(self, reason)

@@ -31,6 +31,7 @@ ACCEPT = "accept"                  # the handshake succeeds
 NOT_AUTHORIZED = "not-authorized"  # wrong secret: stream error after the handshake
 HOST_UNKNOWN = "host-unknown"      # unknown component name: stream error after the header
 REFUSE_TCP = "refuse-tcp"          # nobody listens
+SILENT = "silent"                  # accepts TCP, then never says a word
 
 
 class ServerConnection(StringTransport):
@@ -57,8 +58,11 @@ class ServerConnection(StringTransport):
     def loseConnection(self) -> None:
         self.close()
 
+    def abortConnection(self) -> None:
+        self.close()
+
     def _answer(self) -> None:
-        if self.closed:
+        if self.closed or self.server.mode == SILENT:
             return
         if not self.header_seen and "<stream:stream" in self.received:
             self.header_seen = True

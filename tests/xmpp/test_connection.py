@@ -12,8 +12,8 @@ import pytest
 from twisted.internet.task import Clock
 from twisted.logger import capturedLogs, formatEvent
 
-from imsupport.xmpp.component import ComponentConnection
-from tests.xmpp.fakeserver import ACCEPT, HOST_UNKNOWN, REFUSE_TCP, FakeXmppServer, run
+from imsupport.xmpp.component import HANDSHAKE_TIMEOUT, ComponentConnection
+from tests.xmpp.fakeserver import ACCEPT, HOST_UNKNOWN, REFUSE_TCP, SILENT, FakeXmppServer, run
 
 DOMAIN = "support.shop.test"
 SECRET = "s3cret"
@@ -140,3 +140,22 @@ def test_shutdown_closes_the_stream_without_reconnecting(logs):
     assert "Component support.shop.test closed its stream to 127.0.0.1:5347 for shutdown" in text
     assert "reconnecting" not in text and "lost its connection" not in text
     assert "Next attempt" not in text
+
+
+def test_a_server_that_never_answers_the_handshake_is_dropped_and_retried(logs):
+    """A server that accepts TCP and then says nothing must not hold the
+    component forever: after HANDSHAKE_TIMEOUT it tries again, backing off."""
+    life = started(SILENT)
+    life.run(HANDSHAKE_TIMEOUT - 1)
+    assert len(life.server.attempts) == 1 and not life.server.current.closed
+    life.run(2)
+    assert life.server.connections[0].closed, "given up on after the timeout"
+    assert "did not complete the component handshake within 30 s" in logs()
+    assert len(life.server.attempts) == 2, "and tried again"
+    life.server.mode = ACCEPT
+    life.run(HANDSHAKE_TIMEOUT + MAX_DELAY + 2)
+    assert life.connection.connected and life.server.logins == 1
+    closed = len([c for c in life.server.connections if c.closed])
+    life.run(HANDSHAKE_TIMEOUT * 3)
+    assert life.connection.connected, "a logged-in stream is never timed out"
+    assert len([c for c in life.server.connections if c.closed]) == closed
