@@ -6,9 +6,10 @@ higher limits.
 
 ``take`` is pure (time passed in); ``RateLimiter`` keeps the buckets and says
 when a refusal is the first of a burst, which is when the sender gets a
-polite notice (every refused message also gets an error of its own). A burst
-of refusals lasts until a full bucket's refill time has passed since the
-notice, so a flood that goes on gets one notice, not one per refill.
+polite notice; up to a bucket's worth of refused messages also get an
+error each, the rest of the burst is dropped. A burst of refusals lasts
+until a full bucket's refill time has passed since the notice, so a flood
+that goes on gets one notice, not one per refill.
 """
 from __future__ import annotations
 
@@ -17,6 +18,14 @@ from dataclasses import dataclass
 from typing import Callable
 
 MAX_SENDERS = 100_000  # buckets kept before full (idle) ones are dropped
+
+
+@dataclass(frozen=True)
+class RateRefusal:
+    """A message over its sender's limit: not stored, not relayed. ``answer``
+    says whether the sender gets an error for it (with ``text``)."""
+    text: str
+    answer: bool
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,7 @@ class Bucket:
     at: float
     refusing: bool = False  # refused since the last admitted message
     noticed_at: float | None = None  # when the sender was last told
+    answered: int = 0  # refusals answered with an error since then
 
 
 def fresh(limit: RateLimit, now: float) -> Bucket:
@@ -76,7 +86,8 @@ def isFull(bucket: Bucket, limit: RateLimit, now: float) -> bool:
 class Verdict(enum.Enum):
     ADMITTED = "admitted"
     REFUSED_FIRST = "refused_first"  # the first refusal of a burst: notify the sender
-    REFUSED = "refused"
+    REFUSED = "refused"  # answer it with an error
+    REFUSED_QUIETLY = "refused_quietly"  # dropped: the sender was told enough this burst
 
 
 class RateLimiter:
@@ -106,10 +117,18 @@ class RateLimiter:
         bucket.refusing = True
         # One burst of refusals, one notice: a flood that keeps going gets a
         # few messages through as the bucket refills, and that is still the
-        # same burst until a full bucket's worth of time has passed.
+        # same burst until a full bucket's worth of time has passed. Within a
+        # burst, at most a bucket's worth of refusals get an error each (a
+        # person who pasted too much learns which lines did not go); beyond
+        # that they are dropped, so a flood is not answered stanza for
+        # stanza over the one link every other chat shares.
         if bucket.noticed_at is not None and now - bucket.noticed_at < refillTime(limit):
+            if bucket.answered >= limit.message_burst:
+                return Verdict.REFUSED_QUIETLY
+            bucket.answered += 1
             return Verdict.REFUSED
         bucket.noticed_at = now
+        bucket.answered = 1
         return Verdict.REFUSED_FIRST
 
     def refusing(self, sender: str) -> bool:

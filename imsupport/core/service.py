@@ -28,7 +28,7 @@ from imsupport.core.model import ABANDONED, ACTIVE, CLOSED, COMMAND, MESSAGE, ST
 from imsupport.core.nodestate import NodePresence
 from imsupport.core.ports import Transport
 from imsupport.core.stats import Metrics
-from imsupport.core.ratelimit import RateLimiter, Verdict
+from imsupport.core.ratelimit import RateLimiter, RateRefusal, Verdict
 from imsupport.core.recovery import Recovery
 from imsupport.core.switches import HARD, SOFT, Switches, Target
 from imsupport.store.interfaces import IStore
@@ -91,12 +91,11 @@ class SupportCore(Recovery):
     # -- rate limits (R-SEC-3) ---------------------------------------------------
 
     def admitMessage(self, who: str, size: int, node: str | None = None,
-                     chat_id: int | None = None) -> str | None:
+                     chat_id: int | None = None) -> RateRefusal | None:
         """Whether a message of ``size`` body bytes from ``who`` (to ``node``,
-        or to chat ``chat_id``, or to the console) may go on: None, or the
-        text of its refusal in the sender's language. Nothing refused is
-        stored or relayed; the first refusal of a burst also gets the sender
-        a notice."""
+        or to chat ``chat_id``, or to the console) may go on: None, or why
+        not, in the sender's language. Nothing refused is stored or relayed;
+        the first refusal of a burst also gets the sender a notice."""
         verdict = self.rates.admit(who, size, self.clock.seconds())
         if verdict is Verdict.ADMITTED:
             return None
@@ -109,7 +108,8 @@ class SupportCore(Recovery):
             languages = chat.record.languages if chat else self._clientLanguages(node, None, who)
         else:
             languages = self.operatorLanguages(who)
-        return self.translator.text("rate_refused", languages)
+        return RateRefusal(self.translator.text("rate_refused", languages),
+                           answer=verdict is not Verdict.REFUSED_QUIETLY)
 
     def isRefusing(self, who: str) -> bool:
         """Whether ``who`` is over their rate limit right now."""

@@ -102,7 +102,8 @@ class MessageHandler(XMPPHandler):
                 who, len(body.encode("utf-8")), node=address.node if address.kind == NODE else None,
                 chat_id=address.chat_id if address.kind == CHAT else None)
             if refused is not None:
-                self._error(stanza, to, "policy-violation", "wait", refused)
+                if refused.answer:
+                    self._error(stanza, to, "policy-violation", "wait", refused.text)
                 return
         elif self.core.isRefusing(who):
             return  # chat states of a flooding sender go nowhere either

@@ -38,20 +38,23 @@ def test_refill_is_linear_and_capped():
 
 def test_one_first_refusal_per_burst():
     limiter = RateLimiter(LIMIT, LIMIT, lambda jid: False)
-    verdicts = [limiter.admit("a", 1, 0.0) for _ in range(6)]
-    assert verdicts == [Verdict.ADMITTED] * 3 + [Verdict.REFUSED_FIRST] + [Verdict.REFUSED] * 2
+    verdicts = [limiter.admit("a", 1, 0.0) for _ in range(8)]
+    assert verdicts == [Verdict.ADMITTED] * 3 + [Verdict.REFUSED_FIRST] + \
+        [Verdict.REFUSED] * 2 + [Verdict.REFUSED_QUIETLY] * 2, \
+        "a bucket's worth (3) of refusals answered, the rest of the flood dropped"
     assert limiter.refusing("a") and not limiter.refusing("b")
     assert limiter.admit("b", 1, 0.0) is Verdict.ADMITTED, "senders do not share a bucket"
     assert limiter.admit("a", 1, 1.0) is Verdict.ADMITTED  # one token back after a second
     assert not limiter.refusing("a")
-    assert limiter.admit("a", 1, 1.0) is Verdict.REFUSED, "the same flood: no second notice"
+    assert limiter.admit("a", 1, 1.0) is Verdict.REFUSED_QUIETLY, \
+        "the same flood: no second notice, no more errors"
     assert limiter.admit("a", 1, 2.5) is Verdict.ADMITTED
-    assert limiter.admit("a", 1, 2.9) is Verdict.REFUSED
     assert limiter.admit("a", 1, 10.0) is Verdict.ADMITTED  # 10 s later: a full bucket again
     for _ in range(2):
         limiter.admit("a", 1, 10.0)
     assert limiter.admit("a", 1, 10.0) is Verdict.REFUSED_FIRST, "a new burst, a new notice"
-    assert limiter.refused == 6
+    assert limiter.admit("a", 1, 10.0) is Verdict.REFUSED
+    assert limiter.refused == 8
 
 
 def test_staff_have_their_own_limits():
@@ -76,10 +79,13 @@ def test_idle_buckets_are_forgotten_when_there_are_too_many():
 def test_a_client_flood_is_refused_before_it_is_stored():
     core, clock, t, store = activeChat()
     admitted = [core.admitMessage(ALICE, 10, node="sales") for _ in range(1000)]
-    allowed = sum(a is None for a in admitted)
-    assert allowed == core.limits.client_rate.message_burst
-    assert all(a == "Not delivered: too many messages in a short time. Please wait a few "
-               "seconds and send it again." for a in admitted if a is not None)
+    burst = core.limits.client_rate.message_burst
+    assert sum(a is None for a in admitted) == burst
+    refused = [a for a in admitted if a is not None]
+    assert {a.text for a in refused} == {"Not delivered: too many messages in a short time. "
+                                         "Please wait a few seconds and send it again."}
+    assert [a.answer for a in refused] == [True] * burst + [False] * (1000 - 2 * burst), \
+        "the first burst's worth of refusals get an error each, the rest are dropped"
     notices = [b for b in t.bodies(ALICE) if "faster than we can take them" in b]
     assert len(notices) == 1, "a polite notice once per burst"
     assert core.isRefusing(ALICE) and not core.isRefusing(BOB)
