@@ -90,6 +90,9 @@ class DiscardingTransport:
     def nodePresence(self, node, show, status, available, to=None):
         pass
 
+    def chatPresence(self, operator, node, chat_id, available, nick=None, status=None):
+        pass
+
     def subscribeOperator(self, operator, status=None, lang=None):
         pass
 
