@@ -96,7 +96,7 @@ class ImsupportService(MultiService):
                            commands=self.pluginCommands, filters=self.filters,
                            storage=self.config.storage)
         self.core = core
-        core.journal.startProbing()
+        core.startProbing()
         open_chats = yield self.store.openChats()
         history = {}
         for record in open_chats:
@@ -137,7 +137,7 @@ class ImsupportService(MultiService):
     @inlineCallbacks
     def stopService(self):  # type: ignore[no-untyped-def]
         if self.core is not None:
-            self.core.journal.stop()  # senders of held messages are told, while they can be
+            self.core.stop()  # senders of held messages are told, while they can be
         if self.core is not None and self.component.connected:
             self.core.shutdown()
         yield super().stopService()

@@ -33,7 +33,7 @@ SEARCH_HITS = 5
 
 def _close(context: CommandContext) -> None:
     assert context.chat is not None
-    context.core.closeChat(context.chat, "operator", context.sender)
+    context.core.closing.close(context.chat, "operator", context.sender)
 
 
 def _help(context: CommandContext) -> None:
@@ -57,17 +57,17 @@ def _leave(context: CommandContext) -> None:
     if len(chat.record.operators) < 2:
         context.reply("leave_last")
         return
-    context.core.leave(chat, context.sender)
+    context.core.transfers.leave(chat, context.sender)
 
 
 def _redirect(context: CommandContext) -> None:
     assert context.chat is not None
-    context.core.startTransfer(context.chat, context.sender, REDIRECT, context.args)
+    context.core.transfers.start(context.chat, context.sender, REDIRECT, context.args)
 
 
 def _invite(context: CommandContext) -> None:
     assert context.chat is not None
-    context.core.startTransfer(context.chat, context.sender, INVITE, context.args)
+    context.core.transfers.start(context.chat, context.sender, INVITE, context.args)
 
 
 def _notInvited(context: CommandContext) -> None:
@@ -86,12 +86,11 @@ def _faq(context: CommandContext) -> Deferred | None:
     if chat is None:
         context.reply("faq_entry", id=entry.id, question=entry.question, answer=entry.answer)
         return None
-    core = context.core
-    blocked = core.filters is not None and bool(core.filters.check(entry.answer))
+    blocked = context.core.words.wouldBlock(entry.answer)
     muted = context.sender in chat.muted
     d = context.toClient(entry.answer)
     # The operator sees what went where (a blocked answer gets its own notice).
-    if not blocked and chat.id in core.chats and context.sender in chat.record.operators:
+    if not blocked and (chat.queued or chat.active) and context.sender in chat.record.operators:
         context.reply("faq_sent_muted" if muted else "faq_sent", id=entry.id,
                       answer=entry.answer)
     return d
@@ -135,7 +134,7 @@ def _history(context: CommandContext) -> Deferred:
             context.reply("history_none", client=showClient(client))
             return
         context.reply("history_list", client=showClient(client),
-                      chats="\n".join(describeChat(c, core.displayName) for c in earlier))
+                      chats="\n".join(describeChat(c, core.team.displayName) for c in earlier))
 
     return core.store.findChats(client=client, limit=count + 1).addCallback(show)
 

@@ -1,6 +1,7 @@
 """
 One open chat as the core holds it in memory: its durable record plus the
-timers, invitations and receipt bookkeeping that only matter while it is open.
+timers, routing and receipt bookkeeping that only matter while it is open.
+(Its invitations are in the registry, core/invitations.py.)
 """
 from __future__ import annotations
 
@@ -8,14 +9,20 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from twisted.internet.interfaces import IDelayedCall
-
-from imsupport.core.model import ACTIVE, QUEUED, ChatRecord
+from imsupport.core.model import SERVING, WAITING, ChatRecord
+from imsupport.core.timers import Timers
 
 RECEIPTS_KEPT = 500  # per chat; older receipt mappings are forgotten
 
 REDIRECT = "redirect"
 INVITE = "invite"
+
+# the chat's timers (Timers names); an invitation's is "invitation:<jid>",
+# an operator's grace "held:<jid>"
+IDLE = "idle"
+CLIENT_GONE = "client_gone"
+RETRY = "retry"  # the next round of a wave
+ESCALATION = "escalation"
 
 
 @dataclass
@@ -36,9 +43,9 @@ class Transfer:
 @dataclass
 class Chat:
     record: ChatRecord
+    timers: Timers
     seq: int = 0  # last event seq handed out
-    client_lines: list[tuple[float, str]] = field(default_factory=list)
-    invitations: dict[str, IDelayedCall] = field(default_factory=dict)
+    client_lines: list[tuple[float, str]] = field(default_factory=list)  # stored ones
     passed: set[str] = field(default_factory=set)  # declined or timed out this round
     declines: dict[str, int] = field(default_factory=dict)  # operator -> declines
     last_operator: str | None = None  # of the client's previous chat here
@@ -46,12 +53,8 @@ class Chat:
     checking: bool = False  # eligibility plugins are being asked
     wave: int | None = None  # the wave being offered now
     min_wave: int | None = None  # escalated past the waves below
-    idle_timer: IDelayedCall | None = None
-    client_gone_timer: IDelayedCall | None = None
-    retry_timer: IDelayedCall | None = None
-    escalation_timer: IDelayedCall | None = None
     muted: set[str] = field(default_factory=set)  # operators whose words skip the client
-    held: dict[str, IDelayedCall] = field(default_factory=dict)  # gone operator -> grace
+    held: set[str] = field(default_factory=set)  # operators gone, within their grace
     transfer: Transfer | None = None
     earlier: list[ChatRecord] = field(default_factory=list)  # the client's, newest first
     # relayed message id -> (who sent the original, the original id)
@@ -70,12 +73,18 @@ class Chat:
         return self.record.client
 
     @property
+    def state(self) -> str:
+        return self.record.state
+
+    @property
     def queued(self) -> bool:
-        return self.record.state == QUEUED
+        """Waiting for an operator (queued, or offered to one)."""
+        return self.record.state in WAITING
 
     @property
     def active(self) -> bool:
-        return self.record.state == ACTIVE
+        """An operator is in it (or it is held for one who dropped out)."""
+        return self.record.state in SERVING
 
     def nextSeq(self) -> int:
         self.seq += 1
@@ -86,21 +95,10 @@ class Chat:
         while len(self.receipts) > RECEIPTS_KEPT:
             del self.receipts[next(iter(self.receipts))]
 
-    def cancelTimers(self) -> None:
-        for call in [self.idle_timer, self.client_gone_timer, self.retry_timer,
-                     self.escalation_timer, *self.invitations.values(), *self.held.values()]:
-            if call is not None and call.active():
-                call.cancel()
-        self.idle_timer = self.client_gone_timer = self.retry_timer = None
-        self.escalation_timer = None
-        self.held.clear()
-
     def stopOffering(self) -> None:
         """The chat left the queue: no more rounds or escalations."""
-        for call in (self.retry_timer, self.escalation_timer):
-            if call is not None and call.active():
-                call.cancel()
-        self.retry_timer = self.escalation_timer = None
+        self.timers.cancel(RETRY)
+        self.timers.cancel(ESCALATION)
 
 
 def parseCommand(prefix: str, text: str) -> tuple[str, list[str]] | None:

@@ -14,28 +14,29 @@ from typing import Callable, Iterable
 
 from imsupport.core.chat import Chat
 from imsupport.core.i18n import Translator
+from imsupport.core.invitations import Invitations
 from imsupport.core.model import OPEN_STATES
 from imsupport.core.ports import Transport
 
 
 class ChatPresence:
     def __init__(self, transport: Transport, translator: Translator,
-                 languages: Callable[[str], tuple[str, ...]],
+                 invitations: Invitations, languages: Callable[[str], tuple[str, ...]],
                  title: Callable[[str], str],
                  showClient: Callable[[str], str] = lambda jid: jid) -> None:
         self.transport = transport
         self.translator = translator
+        self.invitations = invitations
         self.languages = languages  # operator -> their languages
         self.title = title  # node name -> what it is called
         self.showClient = showClient  # a client's address as a person reads it
         self.published: dict[int, frozenset[str]] = {}  # chat id -> who sees it available
 
-    @staticmethod
-    def audience(chat: Chat) -> frozenset[str]:
+    def audience(self, chat: Chat) -> frozenset[str]:
         """Who should see the chat address available right now."""
         if chat.record.state not in OPEN_STATES:
             return frozenset()
-        return frozenset(chat.record.operators) | frozenset(chat.invitations)
+        return frozenset(chat.record.operators) | frozenset(self.invitations.operatorsOf(chat.id))
 
     def sync(self, chat: Chat) -> None:
         """Send what changed for ``chat`` since it was last synced."""

@@ -1,8 +1,8 @@
 """
 The client's side of a chat: a message to a node address starts or continues
-a chat (R-CHAT-1), ``!end`` and ``!lang`` (R-CLI-2), chat states, receipts
-and presence; a closed or switched-off node answers with its hours instead
-(R-NODE-1, R-NODE-2, R-NODE-3).
+a chat (R-CHAT-1), ``!end``, ``!lang`` and ``!help`` (R-CLI-2), chat states,
+receipts and presence; a closed or switched-off node answers with its hours
+instead (R-NODE-1, R-NODE-2, R-NODE-3).
 """
 from __future__ import annotations
 
@@ -10,13 +10,25 @@ import re
 from functools import partial
 
 from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
-from imsupport.core.availability import AUTOREPLY, OPEN
+from imsupport.config import ServiceConfig
+from imsupport.core.availability import AUTOREPLY, OPEN, Availability
 from imsupport.core.chat import Chat, parseCommand
-from imsupport.core.journal import Refused
+from imsupport.core.chats import Chats
+from imsupport.core.closing import Closing
+from imsupport.core.directoryref import DirectoryRef
+from imsupport.core.invitations import OFFER, Invitations
+from imsupport.core.journal import Journal, Refused
 from imsupport.core.model import COMMAND, MESSAGE, STATE, ChatRecord
+from imsupport.core.nodepresence import NodePresences
+from imsupport.core.notices import Notices
 from imsupport.core.offers import RETURNING_LOOKUP, Offers
+from imsupport.core.queues import Queues
+from imsupport.core.relay import Relay
+from imsupport.core.stats import Metrics
+from imsupport.store.interfaces import IStore
 
 log = Logger()
 
@@ -30,45 +42,59 @@ CLOSED_NOTICE_EVERY = 600.0  # seconds between "we are closed" answers to one cl
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 
 
-class Clients(Offers):
-    clientChats: dict[tuple[str, str], int]  # (node, client) -> open chat
-    lastOperator: dict[tuple[str, str], str]  # (node, client) -> operator
-    clientLanguages: dict[str, tuple[str, ...]]  # client -> languages from !lang
-    _closedNoticeAt: dict[tuple[str, str], float]
-    _last_chat_id: int
+class ClientDesk:
+    def __init__(self, *, service: ServiceConfig, directory: DirectoryRef,
+                 availability: Availability, clock: IReactorTime, chats: Chats, queues: Queues,
+                 invitations: Invitations, notices: Notices, journal: Journal, relay: Relay,
+                 closing: Closing, offers: Offers, presences: NodePresences, store: IStore,
+                 metrics: Metrics) -> None:
+        self.service = service
+        self.directory = directory
+        self.availability = availability
+        self.clock = clock
+        self.chats = chats
+        self.queues = queues
+        self.invitations = invitations
+        self.notices = notices
+        self.journal = journal
+        self.relay = relay
+        self.closing = closing
+        self.offers = offers
+        self.presences = presences
+        self.store = store
+        self.metrics = metrics
+        self._closedNoticeAt: dict[tuple[str, str], float] = {}
 
-    def clientSaid(self, node: str, client: str, text: str, lang: str | None = None,
-                   message_id: str | None = None, receipt: bool = False,
-                   chatstate: str | None = None) -> Deferred:
+    def said(self, node: str, client: str, text: str, lang: str | None = None,
+             message_id: str | None = None, receipt: bool = False,
+             chatstate: str | None = None) -> Deferred:
         """A client's message with a body to a node address. A chat state the
         client sent along (XEP-0085) is relayed with it; none is invented.
         The Deferred fires with a Refused when the message could not be
         stored (and so went to nobody): the adapter answers the sender."""
-        chat_id = self.clientChats.get((node, client))
-        chat = self.chats.get(chat_id) if chat_id is not None else None
+        chat = self.chats.ofClient(node, client)
         command = parseCommand(self.service.command_prefix, text)
         if command is not None and command[0] in CLIENT_COMMANDS:
-            return self._clientCommand(node, client, chat, text, command)
+            return self._command(node, client, chat, text, command)
         if chat is None:
             if not self._nodeTakesChats(node, client, lang):
                 return succeed(None)
-            chat = self._startChat(node, client, lang)
+            chat = self.start(node, client, lang)
         data = {"id": message_id} if message_id else {}
         event = self.journal.event(chat, MESSAGE, "client", text, **data)
         if chat.queued:
             if not chat.record.first_line:
                 chat.record.first_line = text[:200]
             return self.journal.write(chat, [event], save=event.seq <= 3,
-                                      then=lambda: self._storedClientLine(chat, event.at, text),
-                                      refuse=lambda later: self._refusedClientLine(
-                                          chat, text, later))
-        self._touch(chat)  # type: ignore[attr-defined]
+                                      then=lambda: self._storedLine(chat, event.at, text),
+                                      refuse=lambda later: self._refusedLine(chat, text, later))
+        self.closing.touch(chat)
         return self.journal.write(
             chat, [event],
-            then=lambda: self._relayFromClient(chat, text, message_id, receipt, chatstate),
-            refuse=partial(self.refusal, chat.record.languages))
+            then=lambda: self.relay.fromClient(chat, text, message_id, receipt, chatstate),
+            refuse=partial(self.notices.refusal, chat.record.languages))
 
-    def _storedClientLine(self, chat: Chat, at: float, text: str) -> None:
+    def _storedLine(self, chat: Chat, at: float, text: str) -> None:
         """Only stored lines count: they are what an invitation quotes, and
         a chat is offered only once it has one."""
         chat.client_lines.append((at, text))
@@ -77,11 +103,11 @@ class Clients(Offers):
         if chat.id not in self.chats:
             return
         if chat.queued:
-            self._afterQueuedMessage(chat, text)
+            self._afterQueuedLine(chat, text)
         else:  # accepted while the line waited for the store: to the new operator
-            self._relayFromClient(chat, text, None, False, None)
+            self.relay.fromClient(chat, text)
 
-    def _refusedClientLine(self, chat: Chat, text: str, later: bool) -> Refused:
+    def _refusedLine(self, chat: Chat, text: str, later: bool) -> Refused:
         """A queued chat's message was not stored. A chat that has no stored
         line then (it began during a store outage) ends here, unoffered: the
         refusal is the client's word, and the next message starts afresh."""
@@ -91,34 +117,49 @@ class Clients(Offers):
                 and not self.journal.heldMessages(chat):
             log.info("Chat {chat} of {client} ends: its first message could not be stored",
                      chat=chat.id, client=chat.client)
-            self.closeChat(chat, "not_stored")  # type: ignore[attr-defined]
-        return self.refusal(chat.record.languages, later)
+            self.closing.close(chat, "not_stored")
+        return self.notices.refusal(chat.record.languages, later)
 
-    def _clientCommand(self, node: str, client: str, chat: Chat | None, text: str,
-                       command: tuple[str, list[str]]) -> Deferred:
+    def _afterQueuedLine(self, chat: Chat, text: str) -> None:
+        if len(chat.client_lines) == 1:
+            # The greeting says what the node's presence says: it promises
+            # a quick answer only when someone is free to give it.
+            key = GREETINGS.get(self.presences.of(chat.node).status_key, "queued")
+            prefix = self.service.command_prefix
+            self.notices.toClient(chat, key, position=self.queues.position(chat),
+                                  title=self.directory.title(chat.node), help=prefix + "help",
+                                  end=prefix + "end")
+            self.offers.dispatch()
+        else:
+            for operator in self.invitations.operatorsOf(chat.id):
+                self.notices.toOperator(chat, operator, "client_said_while_invited", text=text)
+
+    # -- a client's commands -------------------------------------------------------------
+
+    def _command(self, node: str, client: str, chat: Chat | None, text: str,
+                 command: tuple[str, list[str]]) -> Deferred:
         name, args = command
         if name == "lang":
             return self._setLanguages(node, client, chat, text, args)
         if name == "help":
-            return self._clientHelp(node, client, chat, text)
+            return self._help(node, client, chat, text)
         if chat is None:
             return succeed(None)
         event = self.journal.event(chat, COMMAND, "client", text)
-        return self.journal.write(chat, [event], then=lambda: self.closeChat(  # type: ignore
-            chat, "client"), refuse=partial(self.refusal, chat.record.languages))
+        return self.journal.write(chat, [event], then=lambda: self.closing.close(
+            chat, "client"), refuse=partial(self.notices.refusal, chat.record.languages))
 
-    def _clientHelp(self, node: str, client: str, chat: Chat | None, text: str) -> Deferred:
+    def _help(self, node: str, client: str, chat: Chat | None, text: str) -> Deferred:
         """``!help`` from a client: what a client can type (R-OPS-5: text-only
         clients learn ``!end`` here); kept in the chat's history, never relayed."""
         prefix = self.service.command_prefix
         fields = {"end": prefix + "end", "lang": prefix + "lang", "help": prefix + "help"}
         if chat is None:
-            languages = self._clientLanguages(node, None, client)
-            self.transport.toClient(node, client, self.translator.text(
-                "client_help", languages, **fields), lang=self.translator.language(languages))
+            self.notices.directToClient(node, client, "client_help",
+                                        self.chats.languagesFor(node, None, client), **fields)
             return succeed(None)
         d = self.journal.write(chat, [self.journal.event(chat, COMMAND, "client", text)])
-        self._notifyClient(chat, "client_help", **fields)
+        self.notices.toClient(chat, "client_help", **fields)
         return d
 
     def _setLanguages(self, node: str, client: str, chat: Chat | None, text: str,
@@ -126,24 +167,25 @@ class Clients(Offers):
         """``!lang ru en``: the client's languages in priority order, for
         routing (R-ROUTE-4) and for the service's messages (R-CLI-2)."""
         wanted = tuple(dict.fromkeys(a.lower() for a in args if LANGUAGE.match(a.lower())))
-        languages = wanted or (chat.record.languages if chat else self._clientLanguages(node, None))
+        languages = wanted or (chat.record.languages if chat
+                               else self.chats.languagesFor(node, None))
         key = "languages_set" if wanted else "languages_usage"
         if wanted:
-            self.clientLanguages[client] = wanted
-        reply = self.translator.text(key, languages, languages=", ".join(languages))
+            self.chats.clientLanguages[client] = wanted
         if chat is None:
-            self.transport.toClient(node, client, reply, lang=self.translator.language(languages))
+            self.notices.directToClient(node, client, key, languages,
+                                        languages=", ".join(languages))
             return succeed(None)
         if wanted:
             chat.record.languages = wanted
             chat.passed.clear()
         event = self.journal.event(chat, COMMAND, "client", text)
         d = self.journal.write(chat, [event], save=bool(wanted))
-        self._notifyClient(chat, key, languages=", ".join(languages))
+        self.notices.toClient(chat, key, languages=", ".join(languages))
         if wanted and chat.queued:
-            for operator in list(chat.invitations):
-                self.expire(chat, operator, redispatch=False)
-            self.dispatch()
+            for invitation in self.invitations.ofChat(chat.id, OFFER):
+                self.offers.expire(chat, invitation.operator, redispatch=False)
+            self.offers.dispatch()
         return d
 
     def _nodeTakesChats(self, node_name: str, client: str, lang: str | None) -> bool:
@@ -158,60 +200,47 @@ class Clients(Offers):
         last = self._closedNoticeAt.get((node_name, client))
         if last is None or now - last >= CLOSED_NOTICE_EVERY:
             self._closedNoticeAt[(node_name, client)] = now
-            languages = self._clientLanguages(node_name, lang)
-            language = self.translator.language(languages)
+            languages = self.chats.languagesFor(node_name, lang)
             title = node.title or node.name
             if mode == AUTOREPLY:
-                text = self.translator.text("closed_now", languages, title=title,
-                                            hours=self.availability.hours(node_name, language,
-                                                                          now))
+                hours = self.availability.hours(
+                    node_name, self.notices.translator.language(languages), now)
+                self.notices.directToClient(node_name, client, "closed_now", languages,
+                                            title=title, hours=hours)
             else:
-                text = self.translator.text("switched_off_now", languages, title=title)
-            self.transport.toClient(node_name, client, text, lang=language)
+                self.notices.directToClient(node_name, client, "switched_off_now", languages,
+                                            title=title)
         return False
 
-    def clientChatState(self, node: str, client: str, state: str) -> None:
-        chat = self.chats.get(self.clientChats.get((node, client), -1))
-        if chat is not None and chat.active:
-            for operator in chat.record.operators:
-                self.transport.toOperator(operator, None, node=chat.node,
-                                          chat_id=chat.id, chatstate=state)
+    # -- chat states, receipts, presence ---------------------------------------------------
 
-    def clientReceipt(self, node: str, client: str, message_id: str) -> None:
-        chat = self.chats.get(self.clientChats.get((node, client), -1))
-        if chat is not None and message_id in chat.receipts:
-            sender, original = chat.receipts.pop(message_id)
-            self.transport.receipt(node, chat.id, sender, original)
+    def chatState(self, node: str, client: str, state: str) -> None:
+        chat = self.chats.ofClient(node, client)
+        if chat is not None:
+            self.relay.clientChatState(chat, state)
 
-    def clientPresence(self, node: str, client: str, available: bool) -> None:
-        chat = self.chats.get(self.clientChats.get((node, client), -1))
-        if chat is None:
-            return
-        if available:
-            if chat.client_gone_timer is not None and chat.client_gone_timer.active():
-                chat.client_gone_timer.cancel()
-            chat.client_gone_timer = None
-        elif chat.client_gone_timer is None:
-            grace = self.nodeOf(chat).client_grace
-            chat.client_gone_timer = self.clock.callLater(
-                grace, self.closeChat, chat, "client_gone")  # type: ignore[attr-defined]
+    def receipt(self, node: str, client: str, message_id: str) -> None:
+        chat = self.chats.ofClient(node, client)
+        if chat is not None:
+            self.relay.clientReceipt(chat, message_id)
 
-    def _startChat(self, node: str, client: str, lang: str | None) -> Chat:
-        self._last_chat_id += 1
-        languages = self._clientLanguages(node, lang, client)
-        record = ChatRecord(id=self._last_chat_id, node=node, client=client,
-                            languages=languages, created_at=self.clock.seconds())
-        chat = Chat(record=record, last_operator=self.lastOperator.get((node, client)))
-        self.chats[chat.id] = chat
-        self.clientChats[(node, client)] = chat.id
-        self.queues.setdefault(node, []).append(chat.id)
+    def presence(self, node: str, client: str, available: bool) -> None:
+        chat = self.chats.ofClient(node, client)
+        if chat is not None:
+            self.closing.clientPresence(chat, available)
+
+    # -- a new chat --------------------------------------------------------------------------
+
+    def start(self, node: str, client: str, lang: str | None) -> Chat:
+        chat = self.chats.start(node, client, self.chats.languagesFor(node, lang, client))
+        self.queues.add(chat)
         self.metrics.chats_started += 1
         event = self.journal.event(chat, STATE, "system", "queued")
         self.journal.write(chat, [event], save=True)
         log.info("Chat {chat} queued in {node} for {client}", chat=chat.id,
                  node=node, client=client)
         self._lookUpEarlierChats(chat)
-        self.refreshPresence()
+        self.presences.refresh()
         return chat
 
     def _lookUpEarlierChats(self, chat: Chat) -> None:
@@ -228,7 +257,7 @@ class Clients(Offers):
                 chat.last_operator = served[0].operators[-1]
             chat.earlier = earlier
             if chat.id in self.chats and chat.queued and chat.client_lines:
-                self.dispatch()
+                self.offers.dispatch()
 
         def failed(reason: object) -> None:
             log.warn("Could not read the previous chat of {client}: {reason}",
@@ -237,41 +266,3 @@ class Clients(Offers):
 
         self.store.findChats(client=chat.client, limit=RETURNING_LOOKUP).addCallbacks(
             found, failed)
-
-    def _clientLanguages(self, node: str, lang: str | None,
-                         client: str | None = None) -> tuple[str, ...]:
-        """!lang if the client used it; else the message's xml:lang first and
-        the node's languages after it; else the node's (R-ROUTE-4)."""
-        if client is not None and client in self.clientLanguages:
-            return self.clientLanguages[client]
-        defaults = self.directory.node(node).languages  # type: ignore[union-attr]
-        if lang:
-            base = lang.lower().split("-")[0]
-            return (base,) + tuple(x for x in defaults if x != base)
-        return tuple(defaults)
-
-    def _afterQueuedMessage(self, chat: Chat, text: str) -> None:
-        if len(chat.client_lines) == 1:
-            position = self.queues[chat.node].index(chat.id) + 1
-            title = self.nodeOf(chat).title or chat.node
-            # The greeting says what the node's presence says: it promises
-            # a quick answer only when someone is free to give it.
-            key = GREETINGS.get(self.nodePresenceOf(chat.node).status_key, "queued")
-            self._notifyClient(chat, key, position=position, title=title,
-                               help=self.service.command_prefix + "help",
-                               end=self.service.command_prefix + "end")
-            self.dispatch()
-        else:
-            for operator in chat.invitations:
-                self._notifyOperator(chat, operator, "client_said_while_invited", text=text)
-
-    def _relayFromClient(self, chat: Chat, text: str, message_id: str | None,
-                         receipt: bool, chatstate: str | None) -> None:
-        for seq, operator in enumerate(chat.record.operators):
-            relayed = None
-            if receipt and message_id:
-                relayed = f"c{chat.id}-{chat.seq}-{seq}"
-                chat.rememberReceipt(relayed, chat.client, message_id)
-            self.transport.toOperator(operator, text, node=chat.node, chat_id=chat.id,
-                                      chatstate=chatstate, receipt_id=relayed)
-            self.metrics.messages_relayed += 1

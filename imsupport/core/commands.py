@@ -20,7 +20,7 @@ from zope.interface import Attribute, Interface
 
 if TYPE_CHECKING:
     from imsupport.core.chat import Chat
-    from imsupport.core.service import SupportCore
+    from imsupport.core.workspace import Workspace
 
 log = Logger()
 
@@ -56,12 +56,13 @@ class ICommand(Interface):
 
 @dataclass
 class CommandContext:
-    core: "SupportCore"
+    core: "Workspace"  # what commands act through (the store is ``core.store``)
     sender: str
     name: str
     args: list[str]
     text: str  # the whole message, as typed
     chat: "Chat | None" = None  # None at the console
+    invited: bool = False  # the sender has an open invitation to ``chat``
 
     @property
     def rest(self) -> str:
@@ -73,17 +74,19 @@ class CommandContext:
         """A system message to the sender: stored with the chat when there
         is one, and sent from where the command was typed."""
         if self.chat is not None:
-            self.core._notifyOperator(self.chat, self.sender, key, **fields)
+            self.core.notices.toOperator(self.chat, self.sender, key, **fields)
         else:
-            self.core._notifyOperatorDirect(self.sender, key, **fields)
+            self.core.notices.direct(self.sender, key, **fields)
 
     def replyText(self, text: str) -> None:
         self.reply("plain", text=text)
 
     def toClient(self, text: str) -> Deferred:
+        """Speak to the chat's client the way the sender's own words go:
+        filtered, stored, then relayed (to the operators only while muted)."""
         if self.chat is None:
             raise ValueError("no chat: this command runs at the console")
-        return self.core.operatorSaid(self.chat.node, self.chat.id, self.sender, text)
+        return self.core.words.say(self.chat, self.sender, text)
 
 
 @dataclass(frozen=True)
@@ -103,10 +106,9 @@ class Command:
         """Whether the sender can use it where they typed, as things are."""
         if context.chat is None or self.who == ANYONE:
             return True
-        invited = context.sender in context.chat.invitations
-        return invited if self.who == INVITED else not invited
+        return context.invited if self.who == INVITED else not context.invited
 
-    def helpLine(self, core: "SupportCore", languages: Sequence[str]) -> str:
+    def helpLine(self, core: "Workspace", languages: Sequence[str]) -> str:
         if self.help_key is not None:
             return core.translator.text(self.help_key, languages)
         language = core.translator.language(languages)
@@ -185,7 +187,7 @@ class Commands:
         where = CHAT if context.chat is not None else CONSOLE
         admin = core.isAdmin(context.sender)
         prefix = core.service.command_prefix
-        languages = core.operatorLanguages(context.sender)
+        languages = core.team.languages(context.sender)
         wanted = [a.lstrip(prefix) for a in context.args]
         lines = []
         for command in self.available(where, admin, None if wanted else context):

@@ -28,16 +28,17 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from twisted.internet.defer import Deferred, FirstError, gatherResults, succeed
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from imsupport.core.chat import Chat
 from imsupport.core.model import ChatEvent
 from imsupport.core.stats import Metrics
+from imsupport.core.timers import Timers
 from imsupport.store.interfaces import IStore, StoreUnavailable
 
 log = Logger()
@@ -91,8 +92,7 @@ class Journal:
         self._held = 0
         self._flushing = False
         self._retrying = False  # a retry (or probe) is with the store
-        self._retryCall: IDelayedCall | None = None
-        self._probeCall: IDelayedCall | None = None
+        self._timers = Timers(clock)  # "retry", "probe"
         self._probeSent: float | None = None
         self._downSince = 0.0
         self._stopped = False
@@ -174,7 +174,7 @@ class Journal:
 
     def _failed(self, reason: Failure, w: _Write) -> None:
         if reason.check(FirstError):
-            reason = reason.value.subFailure  # type: ignore[union-attr]
+            reason = cast(FirstError, reason.value).subFailure
         if w.state != PENDING:
             return
         if reason.check(StoreUnavailable):
@@ -254,11 +254,10 @@ class Journal:
     def _scheduleRetry(self) -> None:
         if self._stopped:
             return
-        if self._retryCall is None or not self._retryCall.active():
-            self._retryCall = self.clock.callLater(RETRY_EVERY, self._retry)
+        if not self._timers.active("retry"):
+            self._timers.set("retry", RETRY_EVERY, self._retry)
 
     def _retry(self) -> None:
-        self._retryCall = None
         self._expire()
         if self.available and not self._held:
             return
@@ -317,11 +316,11 @@ class Journal:
 
     def startProbing(self) -> None:
         """Probe the store every PROBE_EVERY seconds while nothing is written."""
-        if self._probeCall is None:
-            self._probeCall = self.clock.callLater(PROBE_EVERY, self._probeTick)
+        if not self._timers.active("probe"):
+            self._timers.set("probe", PROBE_EVERY, self._probeTick)
 
     def _probeTick(self) -> None:
-        self._probeCall = self.clock.callLater(PROBE_EVERY, self._probeTick)
+        self._timers.set("probe", PROBE_EVERY, self._probeTick)
         idle = not self._writes and self.available
         if idle and self._probeSent is None:
             self._probe()
@@ -348,10 +347,7 @@ class Journal:
         are refused to their senders now, while they can still be told;
         held notices and state changes are lost, and the log says how many."""
         self._stopped = True
-        for call in (self._probeCall, self._retryCall):
-            if call is not None and call.active():
-                call.cancel()
-        self._probeCall = self._retryCall = None
+        self._timers.cancelAll()
         for w in [w for w in self._writes if w.state == HELD and w.refuse is not None]:
             if w.state == HELD:
                 self._drop(w, later=True)

@@ -82,12 +82,16 @@ class Directory:
         return None
 
 
-# Chat states (R-CHAT-1..5)
-QUEUED = "queued"
-ACTIVE = "active"
+# Chat states (R-CHAT-1..5, R-CHAT-7); core/lifecycle.py says which follows which.
+QUEUED = "queued"  # waiting for an operator, nobody asked right now
+OFFERED = "offered"  # waiting, with an invitation open to one or more operators
+ACTIVE = "active"  # an operator is in it
+HELD = "held"  # every operator in it dropped out; kept for operator_grace
 CLOSED = "closed"
-ABANDONED = "abandoned"
-OPEN_STATES = (QUEUED, ACTIVE)
+ABANDONED = "abandoned"  # the client left before any operator joined
+WAITING = (QUEUED, OFFERED)
+SERVING = (ACTIVE, HELD)
+OPEN_STATES = WAITING + SERVING
 
 
 @dataclass

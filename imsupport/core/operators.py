@@ -1,6 +1,6 @@
 """
 What the service knows about each operator right now (R-PRES-2): presence
-per resource folded into one state, and the chats and invitations they hold.
+per resource folded into one state, and the chats they are in.
 """
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ class OperatorState:
     operator: Operator
     resources: dict[str, str | None] = field(default_factory=dict)  # resource -> show
     chats: set[int] = field(default_factory=set)  # active chats, all nodes
-    invitations: set[int] = field(default_factory=set)  # pending offers
     idle_since: float = 0.0
 
     @property
@@ -39,10 +38,6 @@ class OperatorState:
         return self.online and all(show in AFK_SHOWS for show in self.resources.values())
 
     @property
-    def load(self) -> int:
-        return len(self.chats) + len(self.invitations)
-
-    @property
     def state(self) -> str:
         if not self.online:
             return OFFLINE
@@ -52,9 +47,12 @@ class OperatorState:
             return AFK
         return FREE
 
-    def snapshot(self, on_shift: bool = True, switched_off: bool = False) -> OperatorSnapshot:
+    def snapshot(self, load: int, on_shift: bool = True,
+                 switched_off: bool = False) -> OperatorSnapshot:
+        """What routing sees; ``load`` counts the open invitations too (the
+        registry has those)."""
         return OperatorSnapshot(
-            jid=self.jid, online=self.online, afk=self.afk, load=self.load,
+            jid=self.jid, online=self.online, afk=self.afk, load=load,
             max_chats=self.operator.max_chats, languages=self.operator.languages,
             idle_since=self.idle_since, on_shift=on_shift, switched_off=switched_off)
 

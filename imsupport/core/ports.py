@@ -1,5 +1,7 @@
 """
-What the core needs from the outside world, as interfaces the adapters provide.
+The core's ports: what it needs from the outside world (``Transport``, which
+adapters provide) and what the outside world may ask of it (``Support``,
+which adapters are typed against and ``SupportCore`` provides).
 
 The core decides; an adapter (XMPP today, the web chat later) turns these calls
 into stanzas or HTTP events. Addresses here are the domain's, not JIDs: a node
@@ -7,7 +9,17 @@ name, a chat id, a client's or operator's bare address.
 """
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Iterable, Protocol
+
+from twisted.internet.defer import Deferred
+
+if TYPE_CHECKING:
+    from twisted.internet.interfaces import IReactorTime
+
+    from imsupport.core.i18n import Translator
+    from imsupport.core.model import ChatEvent, ChatRecord
+    from imsupport.core.queries import Queries
+    from imsupport.core.ratelimit import RateRefusal
 
 
 class Transport(Protocol):
@@ -46,3 +58,78 @@ class Transport(Protocol):
         """Ask to follow an operator's presence from the domain address (and
         probe it). ``status`` says why, in the language ``lang``; it is what
         the operator's IM client shows of the request."""
+
+
+class Support(Protocol):
+    """What adapters call: the inbound port of the core (SupportCore is it).
+    Calls are events (someone said something, changed presence); answers
+    go out through the Transport; questions go to ``queries``, which returns
+    immutable values."""
+
+    queries: "Queries"
+    translator: "Translator"  # the service's languages, for adapters' own texts
+    clock: "IReactorTime"
+
+    # a client wrote to a node address
+    def clientSaid(self, node: str, client: str, text: str, lang: str | None = None,
+                   message_id: str | None = None, receipt: bool = False,
+                   chatstate: str | None = None) -> Deferred:
+        """Deferred: None once handled, or a Refused (not stored, so not
+        delivered) for the adapter to answer the sender's message with."""
+
+    def clientChatState(self, node: str, client: str, state: str) -> None: ...
+
+    def clientReceipt(self, node: str, client: str, message_id: str) -> None: ...
+
+    def clientPresence(self, node: str, client: str, available: bool) -> None: ...
+
+    # an operator wrote to a chat address or the console
+    def operatorSaid(self, node: str, chat_id: int, operator: str, text: str,
+                     message_id: str | None = None, receipt: bool = False,
+                     chatstate: str | None = None) -> Deferred:
+        """As clientSaid."""
+
+    def operatorChatState(self, chat_id: int, operator: str, state: str) -> None: ...
+
+    def operatorReceipt(self, chat_id: int, operator: str, message_id: str) -> None: ...
+
+    def operatorPresence(self, jid: str, resource: str, available: bool,
+                         show: str | None = None) -> None: ...
+
+    def consoleSaid(self, sender: str, text: str) -> Deferred | None: ...
+
+    # before anything is stored: who may say what
+    def admitMessage(self, who: str, size: int, node: str | None = None,
+                     chat_id: int | None = None) -> "RateRefusal | None":
+        """None, or why the message is refused (over a rate limit)."""
+
+    def isRefusing(self, who: str) -> bool: ...
+
+    def hasNode(self, name: str) -> bool: ...
+
+    def isOperator(self, jid: str) -> bool: ...
+
+    def isAdmin(self, jid: str) -> bool: ...
+
+    def isInChat(self, chat_id: int, jid: str) -> bool: ...
+
+    # presence asked for, and the stream's comings and goings
+    def publishNodePresence(self, node: str, to: str) -> None: ...
+
+    def chatProbe(self, node: str, chat_id: int, who: str) -> None: ...
+
+    def followOperators(self) -> None: ...
+
+    def republishPresence(self) -> None: ...
+
+    def streamLost(self) -> None: ...
+
+    # the service's own life
+    def restore(self, records: Iterable["ChatRecord"],
+                events: dict[int, list["ChatEvent"]]) -> None: ...
+
+    def startProbing(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def shutdown(self) -> None: ...

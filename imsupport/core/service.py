@@ -1,47 +1,68 @@
 """
-The support core: what happens when a client or an operator says something or
-changes presence. Adapters call the ``client*``, ``operator*`` and
-``console*`` methods; the core answers through its Transport.
+The support core's front: it builds the parts and hands every call of the
+inbound port (``core/ports.Support``) to the part that owns the concern.
+Adapters (XMPP today, the web next) call it; it holds no rule of its own.
+
+The parts, each owning its state and given its collaborators (no cycles):
+
+    directory, availability, invitations, journal       what is there
+    team, chats, notices, queues, presences, relay       who and what is open
+    closing -> offers -> transfers -> recovery           a chat's way
+    switching, clients, words, rates                     what comes in
+    queries, console, commands, workspace, desk          what is asked
 
 State changes are decided synchronously in memory; everything that leaves the
 service goes through the Journal first (persist-then-relay, R-CHAT-6).
 """
 from __future__ import annotations
 
-from functools import partial
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
-from twisted.logger import Logger
 
 from imsupport.config import LimitsConfig, ServiceConfig, StorageConfig
-from imsupport.core.chat import Chat, parseCommand
+from imsupport.core.availability import Availability
 from imsupport.core.builtins import builtinCommands
-from imsupport.core.commands import Command, CommandContext, Commands
+from imsupport.core.chat import Chat
+from imsupport.core.chatpresence import ChatPresence
+from imsupport.core.chats import Chats
+from imsupport.core.clients import ClientDesk
+from imsupport.core.closing import Closing
+from imsupport.core.commands import Command, Commands
 from imsupport.core.console import Console
+from imsupport.core.directoryref import DirectoryRef
+from imsupport.core.display import showClient
 from imsupport.core.eligibility import EligibilityChecks
-from imsupport.core.filters import MessageFilter, mark
+from imsupport.core.faq import FaqIndex
+from imsupport.core.filters import MessageFilter
 from imsupport.core.i18n import Translator
-from imsupport.core.journal import Refused
-from imsupport.core.model import ABANDONED, ACTIVE, CLOSED, COMMAND, MESSAGE, STATE, Directory
-from imsupport.core.nodestate import NodePresence
+from imsupport.core.invitations import Invitations
+from imsupport.core.journal import Journal
+from imsupport.core.model import ChatEvent, ChatRecord, Directory
+from imsupport.core.nodepresence import NodePresences
+from imsupport.core.notices import Notices
+from imsupport.core.offers import Offers
+from imsupport.core.operatordesk import OperatorDesk
 from imsupport.core.ports import Transport
-from imsupport.core.stats import Metrics
-from imsupport.core.ratelimit import RateLimiter, RateRefusal, Verdict
+from imsupport.core.queries import Queries
+from imsupport.core.queues import Queues
+from imsupport.core.ratelimit import RateLimiter, RateRefusal
+from imsupport.core.rategate import RateGate
 from imsupport.core.recovery import Recovery
-from imsupport.core.switches import HARD, SOFT, Switches, Target
+from imsupport.core.relay import Relay
+from imsupport.core.schedulewatch import ScheduleWatch
+from imsupport.core.stats import Metrics
+from imsupport.core.switches import SOFT, Switches, Target
+from imsupport.core.switching import Switching
+from imsupport.core.team import Team
+from imsupport.core.transfers import Transfers
+from imsupport.core.words import OperatorWords
+from imsupport.core.workspace import Workspace
 from imsupport.store.interfaces import IStore
 
-log = Logger()
 
-# What the client is told when a chat closes, by reason. The client who went
-# away is not told; a switched-off chat's client was told before it closed.
-CLIENT_GOODBYES = {"operator": "closed_by_operator", "client": "closed_by_client",
-                   "idle": "closed_idle"}
-
-
-class SupportCore(Recovery):
+class SupportCore:
     def __init__(self, *, clock: IReactorTime, store: IStore, transport: Transport,
                  directory: Directory, service: ServiceConfig,
                  limits: LimitsConfig | None = None, translator: Translator | None = None,
@@ -50,31 +71,125 @@ class SupportCore(Recovery):
                  commands: Sequence[Command] = (),
                  filters: MessageFilter | None = None,
                  storage: StorageConfig | None = None) -> None:
-        super().__init__(clock=clock, store=store, transport=transport,
-                         directory=directory, service=service,
-                         translator=translator or Translator(default=service.default_language),
-                         metrics=Metrics(), switches=switches, eligibility=eligibility,
-                         storage=storage)
-        self.limits = limits or LimitsConfig()
-        self._last_chat_id = last_chat_id
-        self.clientChats = {}
-        self.lastOperator = {}
-        self.clientLanguages = {}
-        self._closedNoticeAt = {}
-        self.filters = filters
-        self.rates = RateLimiter(self.limits.client_rate, self.limits.operator_rate,
-                                 lambda jid: self.isOperator(jid) or self.isAdmin(jid))
-        self.console = Console(self)
+        self.clock = clock
+        self.store = store
+        self.transport = transport
+        self.service = service
+        self.limits = limits = limits or LimitsConfig()
+        self.translator = translator = translator or Translator(default=service.default_language)
+        self.metrics = metrics = Metrics()
+        storage = storage or StorageConfig()
+        # what is there
+        self.directoryRef = ref = DirectoryRef(directory)
+        self.availability = availability = Availability(directory, switches)
+        self.invitations = invitations = Invitations()
+        self.journal = journal = Journal(store, clock, metrics, hold_timeout=storage.hold_timeout,
+                                         max_held=storage.max_held_writes)
+        # who and what is open
+        self.team = team = Team(ref, availability, invitations, service.default_language,
+                                clock.seconds())
+        self.chats = chats = Chats(ref, clock, last_chat_id)
+        self.notices = notices = Notices(translator, journal, transport, team)
+        self.queues = queues = Queues(chats, notices)
+        self.presences = presences = NodePresences(ref, availability, team, queues, translator,
+                                                   transport, clock)
+        self.chatPresence = ChatPresence(transport, translator, invitations, team.languages,
+                                         ref.title, showClient)
+        journal.listeners.append(self.chatPresence.sync)
+        self.relay = relay = Relay(transport, team, metrics)
+        # a chat's way
+        self.closing = closing = Closing(ref, clock, chats, queues, invitations, team, notices,
+                                         journal, metrics, presences)
+        self.offers = offers = Offers(
+            directory=ref, availability=availability, clock=clock, chats=chats, queues=queues,
+            team=team, invitations=invitations, notices=notices, journal=journal, relay=relay,
+            closing=closing, presences=presences, eligibility=eligibility)
+        closing.closed.append(lambda chat: offers.dispatch())  # freed operators: next chats
+        self.transfers = transfers = Transfers(
+            directory=ref, clock=clock, team=team, invitations=invitations, notices=notices,
+            journal=journal, relay=relay, offers=offers, presences=presences, store=store)
+        self.recovery = recovery = Recovery(
+            clock=clock, operator_grace=service.operator_grace, chats=chats, queues=queues,
+            team=team, notices=notices, journal=journal, closing=closing, offers=offers,
+            transfers=transfers, presences=presences)
+        # what comes in
+        self.switching = switching = Switching(
+            directory=ref, availability=availability, store=store, chats=chats,
+            invitations=invitations, notices=notices, offers=offers, closing=closing,
+            presences=presences)
+        self.clients = ClientDesk(
+            service=service, directory=ref, availability=availability, clock=clock, chats=chats,
+            queues=queues, invitations=invitations, notices=notices, journal=journal,
+            relay=relay, closing=closing, offers=offers, presences=presences, store=store,
+            metrics=metrics)
+        self.words = words = OperatorWords(filters=filters, journal=journal, notices=notices,
+                                           relay=relay, closing=closing, team=team)
+        self.rates = RateLimiter(limits.client_rate, limits.operator_rate,
+                                 lambda jid: jid in team or jid in service.admins)
+        self.gate = RateGate(limiter=self.rates, clock=clock, chats=chats, notices=notices,
+                             team=team)
+        # what is asked
+        self.queries = queries = Queries(
+            directory=ref, availability=availability, clock=clock, chats=chats, queues=queues,
+            team=team, invitations=invitations, presences=presences, journal=journal,
+            metrics=metrics, rates=self.rates)
+        self.console = Console(service=service, directory=ref, queries=queries, team=team,
+                               translator=translator, offers=offers, switching=switching)
         self.commands = Commands(builtinCommands(self.console) + list(commands))
-        self.watchSchedules()
+        self.workspace = Workspace(service, store, translator, team, notices, closing,
+                                   transfers, words, self.commands, FaqIndex(directory.faq))
+        self.desk = OperatorDesk(
+            service=service, clock=clock, chats=chats, team=team, invitations=invitations,
+            notices=notices, journal=journal, relay=relay, words=words, offers=offers,
+            transfers=transfers, recovery=recovery, presences=presences,
+            commands=self.commands, workspace=self.workspace)
+        self.schedule = ScheduleWatch(clock, availability, offers, presences)
+        self.schedule.watch()
 
-    # -- what adapters ask ---------------------------------------------------
+    # -- the directory -------------------------------------------------------------------
+
+    @property
+    def directory(self) -> Directory:
+        return self.directoryRef.current
+
+    def setDirectory(self, directory: Directory) -> None:
+        """Apply a (new) directory; operators keep their live state."""
+        self.directoryRef.current = directory
+        self.availability.setDirectory(directory)
+        self.team.setDirectory(directory, self.clock.seconds())
+        self.workspace.faq = FaqIndex(directory.faq)
+
+    @property
+    def faq(self) -> FaqIndex:
+        return self.workspace.faq
+
+    @property
+    def filters(self) -> MessageFilter | None:
+        return self.words.filters
+
+    @property
+    def eligibility(self) -> EligibilityChecks | None:
+        return self.offers.eligibility
+
+    @eligibility.setter
+    def eligibility(self, checks: EligibilityChecks | None) -> None:
+        self.offers.eligibility = checks
+
+    @property
+    def switches(self) -> Switches:
+        return self.availability.switches
+
+    @property
+    def operators(self) -> Team:
+        return self.team
+
+    # -- what adapters ask ---------------------------------------------------------------
 
     def hasNode(self, name: str) -> bool:
         return self.directory.node(name) is not None
 
     def isOperator(self, jid: str) -> bool:
-        return jid in self.operators
+        return jid in self.team
 
     def isAdmin(self, jid: str) -> bool:
         return jid in self.service.admins
@@ -83,342 +198,128 @@ class SupportCore(Recovery):
         return self.chats.get(chat_id)
 
     def isInChat(self, chat_id: int, jid: str) -> bool:
-        """Whether ``jid`` is an operator of the open chat or invited to it:
-        the only people a chat address answers as a chat."""
-        chat = self.chats.get(chat_id)
-        return chat is not None and (jid in chat.record.operators or jid in chat.invitations)
+        return self.queries.isInChat(chat_id, jid)
 
-    # -- rate limits (R-SEC-3) ---------------------------------------------------
+    # -- clients ---------------------------------------------------------------------------
+
+    def clientSaid(self, node: str, client: str, text: str, lang: str | None = None,
+                   message_id: str | None = None, receipt: bool = False,
+                   chatstate: str | None = None) -> Deferred:
+        return self.clients.said(node, client, text, lang=lang, message_id=message_id,
+                                 receipt=receipt, chatstate=chatstate)
+
+    def clientChatState(self, node: str, client: str, state: str) -> None:
+        self.clients.chatState(node, client, state)
+
+    def clientReceipt(self, node: str, client: str, message_id: str) -> None:
+        self.clients.receipt(node, client, message_id)
+
+    def clientPresence(self, node: str, client: str, available: bool) -> None:
+        self.clients.presence(node, client, available)
 
     def admitMessage(self, who: str, size: int, node: str | None = None,
                      chat_id: int | None = None) -> RateRefusal | None:
-        """Whether a message of ``size`` body bytes from ``who`` (to ``node``,
-        or to chat ``chat_id``, or to the console) may go on: None, or why
-        not, in the sender's language. Nothing refused is stored or relayed;
-        the first refusal of a burst also gets the sender a notice."""
-        verdict = self.rates.admit(who, size, self.clock.seconds())
-        if verdict is Verdict.ADMITTED:
-            return None
-        chat = self.chats.get(chat_id) if chat_id is not None else \
-            self.chats.get(self.clientChats.get((node, who), -1)) if node is not None else None
-        if verdict is Verdict.REFUSED_FIRST:
-            log.info("Rate limit reached by {who}; refusing their messages for now", who=who)
-            self._rateNotice(who, node, chat_id, chat)
-        if chat_id is None and node is not None:
-            languages = chat.record.languages if chat else self._clientLanguages(node, None, who)
-        else:
-            languages = self.operatorLanguages(who)
-        return RateRefusal(self.translator.text("rate_refused", languages),
-                           answer=verdict is not Verdict.REFUSED_QUIETLY)
+        return self.gate.admit(who, size, node=node, chat_id=chat_id)
 
     def isRefusing(self, who: str) -> bool:
-        """Whether ``who`` is over their rate limit right now."""
-        return self.rates.refusing(who)
+        return self.gate.refusing(who)
 
-    def _rateNotice(self, who: str, node: str | None, chat_id: int | None,
-                    chat: Chat | None) -> None:
-        if chat_id is None and node is not None:
-            if chat is not None:
-                self._notifyClient(chat, "rate_limited")
-            else:
-                languages = self._clientLanguages(node, None, who)
-                self.transport.toClient(node, who, self.translator.text("rate_limited", languages),
-                                        lang=self.translator.language(languages))
-        elif chat is not None and who in chat.record.operators:
-            self._notifyOperator(chat, who, "rate_limited")
-        else:
-            self._notifyOperatorDirect(who, "rate_limited", node=node, chat_id=chat_id)
-
-    # -- operators in a chat ---------------------------------------------------
+    # -- operators and the console -----------------------------------------------------------
 
     def operatorSaid(self, node: str, chat_id: int, operator: str, text: str,
                      message_id: str | None = None, receipt: bool = False,
                      chatstate: str | None = None) -> Deferred:
-        """An operator's message with a body to a chat address. The Deferred
-        fires with a Refused when it could not be stored (and so went to
-        nobody): the adapter answers the sender with it."""
-        chat = self.chats.get(chat_id)
-        if chat is None or chat.node != node or not (
-                operator in chat.invitations or operator in chat.record.operators):
-            # One answer whether the chat is open or not: nobody outside a chat
-            # learns which chat numbers are in use.
-            self._notifyOperatorDirect(operator, "not_your_chat", node=node, chat_id=chat_id,
-                                       chat=chat_id)
-            return succeed(None)
-        command = parseCommand(self.service.command_prefix, text)
-        if operator in chat.invitations:
-            if command is not None and command[0] == "help":
-                return self._runCommand(chat, operator, command, text)  # accepts nothing
-            declined = command is not None and command[0] == "decline"
-            relay = command is None
-            if relay and self.blocked(chat, operator, text):
-                # Accepted all the same; the words themselves go nowhere.
-                relay, text = False, self.service.command_prefix + "accept"
-            if chat.transfer is not None or chat.active:
-                return self.declineTransfer(chat, operator, text) if declined else \
-                    self.join(chat, operator, text, relay=relay)
-            if declined:
-                return self.decline(chat, operator, text)
-            return self.accept(chat, operator, text, relay=relay)
-        refuse = partial(self.refusal, self.operatorLanguages(operator))
-        if command is not None:
-            return self._runCommand(chat, operator, command, text, refuse)
-        if self.blocked(chat, operator, text):
-            return succeed(None)
-        self._touch(chat)
-        data: dict[str, object] = {"id": message_id} if message_id else {}
-        if operator in chat.muted:
-            data["muted"] = True
-        event = self.journal.event(chat, MESSAGE, operator, text, **data)
-        return self.journal.write(
-            chat, [event],
-            then=lambda: self._relayFromOperator(chat, operator, text, message_id, receipt,
-                                                 chatstate),
-            refuse=refuse)
-
-    def _runCommand(self, chat: Chat, operator: str, command: tuple[str, list[str]],
-                    text: str, refuse: Callable[[bool], Refused] | None = None) -> Deferred:
-        """Commands are stored, never relayed, and run once stored."""
-        event = self.journal.event(chat, COMMAND, operator, text)
-        context = CommandContext(self, operator, command[0], command[1], text, chat)
-        return self.journal.write(chat, [event], then=lambda: self.commands.run(context),
-                                  refuse=refuse)
-
-    def blocked(self, chat: Chat, operator: str, text: str) -> bool:
-        """R-OPS-3, R-OPS-4: an operator's message with profanity or an
-        internal link is relayed to nobody. It is kept in the history as
-        blocked, and the operator gets it back with the parts marked."""
-        findings = self.filters.check(text) if self.filters is not None else []
-        if not findings:
-            return False
-        kinds = sorted({f.kind for f in findings})
-        event = self.journal.event(chat, MESSAGE, operator, text, blocked=kinds,
-                                   rules=[f.rule for f in findings])
-        self.journal.write(chat, [event])
-        self._notifyOperator(chat, operator, "blocked", text=mark(text, findings),
-                             reasons=", ".join(self.translator.text(
-                                 f"blocked_{kind}", self.operatorLanguages(operator))
-                                 for kind in kinds))
-        log.info("Blocked a message of {operator} in chat {chat}: {kinds}",
-                 operator=operator, chat=chat.id, kinds=kinds)
-        return True
+        return self.desk.said(node, chat_id, operator, text, message_id=message_id,
+                              receipt=receipt, chatstate=chatstate)
 
     def operatorChatState(self, chat_id: int, operator: str, state: str) -> None:
-        chat = self.chats.get(chat_id)
-        if chat is not None and chat.active and operator in chat.record.operators:
-            self.transport.toClient(chat.node, chat.client, None, chatstate=state)
+        self.desk.chatState(chat_id, operator, state)
 
     def operatorReceipt(self, chat_id: int, operator: str, message_id: str) -> None:
-        chat = self.chats.get(chat_id)
-        if chat is not None and message_id in chat.receipts:
-            sender, original = chat.receipts.pop(message_id)
-            self.transport.receipt(chat.node, None, sender, original)
-
-    def _relayFromOperator(self, chat: Chat, operator: str, text: str,
-                           message_id: str | None, receipt: bool,
-                           chatstate: str | None) -> None:
-        """To the client (unless the operator muted themself, R-CMD-1) and to
-        the other operators of a shared chat, with the author's name."""
-        others = [o for o in chat.record.operators if o != operator]
-        if others:
-            signed = f"[{self.displayName(operator)}] {text}"
-            for other in others:
-                self.transport.toOperator(other, signed, node=chat.node, chat_id=chat.id)
-        if operator in chat.muted:
-            return
-        relayed = None
-        if receipt and message_id:
-            relayed = f"o{chat.id}-{chat.seq}"
-            chat.rememberReceipt(relayed, operator, message_id)
-        self.transport.toClient(chat.node, chat.client, text, chatstate=chatstate,
-                                receipt_id=relayed)
-        self.metrics.messages_relayed += 1
-
-    # -- operators' presence and the console -------------------------------------
+        self.desk.receipt(chat_id, operator, message_id)
 
     def operatorPresence(self, jid: str, resource: str, available: bool,
                          show: str | None = None) -> None:
-        state = self.operators.get(jid)
-        if state is None:
-            return
-        was_online = state.online
-        if state.setPresence(resource, available, show, self.clock.seconds()):
-            log.info("Operator {jid} is now {state}", jid=jid, state=state.state)
-            if not state.online:
-                self.operatorGone(jid)
-            elif was_online is False:
-                self.operatorBack(jid)
-            if not state.online or state.afk:
-                # Nobody is there to answer: pass their invitations on now
-                # rather than letting each run out its invite_timeout.
-                for chat_id in sorted(state.invitations):
-                    chat = self.chats.get(chat_id)
-                    if chat is not None and chat.transfer is not None:
-                        self._transferUnanswered(chat, jid)
-                    elif chat is not None:
-                        self.expire(chat, jid, "invitation_withdrawn")
-            self.dispatch()
-            self.refreshPresence()
+        self.desk.presence(jid, resource, available, show)
 
-    # -- closing -----------------------------------------------------------------
+    def consoleSaid(self, sender: str, text: str) -> Deferred | None:
+        return self.desk.console(sender, text)
+
+    # -- orders (the console's, the coming API's) ------------------------------------------
 
     def closeChat(self, chat: Chat, reason: str, by: str | None = None) -> Deferred:
-        if chat.id not in self.chats:
-            return succeed(None)
-        abandoned = chat.queued
-        chat.cancelTimers()
-        self._withdrawInvitations(chat)
-        now = self.clock.seconds()
-        record = chat.record
-        record.state = ABANDONED if abandoned else CLOSED
-        record.closed_at = now
-        record.close_reason = reason
-        operators = list(record.operators)
-        for operator in operators:
-            state = self.operators.get(operator)
-            if state is not None:
-                state.chats.discard(chat.id)
-                if not state.chats:
-                    state.idle_since = now
-        if operators:
-            self.lastOperator[(chat.node, chat.client)] = operators[-1]
-        del self.chats[chat.id]
-        self.clientChats.pop((chat.node, chat.client), None)
-        self._leaveQueue(chat)
-        self.metrics.chats_abandoned += abandoned
-        self.metrics.chats_closed += not abandoned
-        event = self.journal.event(chat, STATE, by or "system", record.state, reason=reason)
-        log.info("Chat {chat} {state}: {reason}", chat=chat.id, state=record.state,
-                 reason=reason)
-        self.journal.write(chat, [event], save=True)
-        self._sayGoodbye(chat, reason, by, operators, abandoned)
-        self.dispatch()
-        self.refreshPresence()
-        return succeed(None)
-
-    def _sayGoodbye(self, chat: Chat, reason: str, by: str | None,
-                    operators: Iterable[str], abandoned: bool) -> None:
-        minutes = self.nodeOf(chat).idle_timeout // 60
-        name = self.displayName(by) if by else ""
-        if abandoned:
-            if reason == "client":
-                self._notifyClient(chat, "abandoned")
-            return
-        client_key = CLIENT_GOODBYES.get(reason)
-        if client_key is not None:
-            self._notifyClient(chat, client_key, name=name, minutes=minutes)
-        for operator in operators:
-            languages = self.operators[operator].operator.languages \
-                if operator in self.operators else ()
-            why = self.translator.text(f"reason_{reason}", languages, name=name, minutes=minutes)
-            self._notifyOperator(chat, operator, "chat_closed_for_operator", reason=why)
-
-    def _touch(self, chat: Chat) -> None:
-        timeout = self.nodeOf(chat).idle_timeout
-        if chat.idle_timer is not None and chat.idle_timer.active():
-            chat.idle_timer.reset(timeout)
-        else:
-            chat.idle_timer = self.clock.callLater(timeout, self.closeChat, chat, "idle")
-
-    def activate(self, chat: Chat, operator: str) -> None:
-        """Bookkeeping when an operator's acceptance makes a chat active."""
-        chat.record.state = ACTIVE
-        chat.record.accepted_at = self.clock.seconds()
-        chat.record.operators = (operator,)
-        self.operators[operator].chats.add(chat.id)
-        self._leaveQueue(chat)
-        self._touch(chat)
-
-    def consoleSaid(self, sender: str, text: str) -> None:
-        """A message to the bare service address (R-ADDR-4)."""
-        self.console.said(sender, text)
-
-    # -- switching off and on (R-NODE-3) ---------------------------------------------
+        return self.closing.close(chat, reason, by)
 
     def switch(self, target: Target, on: bool, mode: str = SOFT,
                by: str = "system") -> Deferred:
-        """Switch ``target`` off or on and persist it. Off stops new offers
-        there; a node (or the service) off also turns away clients who have
-        no chat yet and ends its queue; ``hard`` also closes the active chats
-        it covers, with a notice to both sides. Deferred[bool]: changed."""
-        changed = self.switches.set(target, on)
-        d = self.store.setSwitch(target.key, not on, mode)
-        log.info("{by} switched {state} {target} ({mode})", by=by, target=target.describe(),
-                 state="on" if on else "off", mode=mode)
-        if not on:
-            for chat in list(self.chats.values()):
-                if chat.queued and self._switchedAway(chat):
-                    for operator in list(chat.invitations):
-                        self.expire(chat, operator, "invitation_withdrawn", redispatch=False)
-                    if target.kind in ("service", "node"):
-                        self._notifyClient(chat, "closed_switched_off")
-                        self.closeChat(chat, "switched_off", by)
-                elif chat.active and mode == HARD and self._covers(target, chat):
-                    self._notifyClient(chat, "closed_switched_off")
-                    self.closeChat(chat, "switched_off", by)
-        self.dispatch()
-        self.refreshPresence()
-        return d.addCallback(lambda _: changed)
+        return self.switching.switch(target, on, mode, by)
 
-    def _switchedAway(self, chat: Chat) -> bool:
-        return self.switches.nodeOff(chat.node) or any(
-            self._offFor(chat.node, op) for op in chat.invitations)
+    def startTransfer(self, chat: Chat, by: str, kind: str, words: list[str]) -> None:
+        self.transfers.start(chat, by, kind, words)
 
-    def _offFor(self, node: str, operator: str) -> bool:
-        return self.switches.operatorOff(operator) or operator in self.switches.offOperators(node)
+    def leave(self, chat: Chat, operator: str) -> None:
+        self.transfers.leave(chat, operator)
 
-    def _covers(self, target: Target, chat: Chat) -> bool:
-        """Whether a hard switch-off of ``target`` ends this active chat."""
-        if target.kind == "service":
-            return True
-        if target.kind == "node":
-            return chat.node == target.node
-        if target.kind == "operator":
-            return (target.node in (None, chat.node)) and target.operator in chat.record.operators
-        node = self.nodeOf(chat)
-        if chat.node != target.node:
-            return False
-        members = {jid for g in node.groups if g.name == target.group for jid in g.operators}
-        others = {jid for g in node.groups if g.name != target.group
-                  and g.name not in self.switches.offGroups(node.name) for jid in g.operators}
-        return any(op in members and op not in others for op in chat.record.operators)
+    def dispatch(self) -> None:
+        self.offers.dispatch()
 
-    # -- the XMPP stream -------------------------------------------------------------
+    # -- presence and the XMPP stream ------------------------------------------------------
 
-    def streamLost(self) -> None:
-        """The XMPP server went away: what we knew of presence is stale and
-        will be learnt again by probing when the stream is back."""
-        for state in self.operators.values():
-            state.resources.clear()
+    def refreshPresence(self, operator: str | None = None) -> None:
+        self.presences.refresh(operator)
 
-    def followOperators(self) -> None:
-        """Ask to see every operator's presence (R-PRES-2), saying why in
-        their language: the request is all a person sees of it."""
-        for jid in sorted(self.operators):
-            languages = self.operatorLanguages(jid)
-            self.transport.subscribeOperator(
-                jid, status=self.translator.text("subscription_request", languages),
-                lang=self.translator.language(languages))
-
-    def republishPresence(self) -> None:
-        """Send every node's presence to its subscribers again, and every
-        open chat's to its operators."""
-        self._presence.clear()
-        self.refreshPresence()
-        self.chatPresence.republish(list(self.chats.values()))
+    def publishNodePresence(self, node: str, to: str) -> None:
+        """A node's presence to one address (a probe, a subscription)."""
+        presence = self.presences.of(node)
+        self.transport.nodePresence(node, presence.show, self.presences.status(node, presence),
+                                    presence.available, to=to)
 
     def chatProbe(self, node: str, chat_id: int, who: str) -> None:
         """Someone asked for a chat address's presence."""
         self.chatPresence.answerProbe(node, chat_id, self.chats.get(chat_id), who)
 
+    def followOperators(self) -> None:
+        """Ask to see every operator's presence (R-PRES-2), saying why in
+        their language: the request is all a person sees of it."""
+        for jid in sorted(self.team):
+            languages = self.team.languages(jid)
+            self.transport.subscribeOperator(
+                jid, status=self.translator.text("subscription_request", languages),
+                lang=self.translator.language(languages))
+
+    def republishPresence(self) -> None:
+        """The stream is back: every node's presence to its subscribers again,
+        and every open chat's to its operators."""
+        self.presences.republish()
+        self.chatPresence.republish(list(self.chats.values()))
+
+    def streamLost(self) -> None:
+        """The XMPP server went away: what we knew of presence is stale and
+        will be learnt again by probing when the stream is back."""
+        self.team.forgetPresence()
+
+    # -- starting and stopping ---------------------------------------------------------------
+
+    def restore(self, records: Iterable[ChatRecord],
+                events: dict[int, list[ChatEvent]]) -> None:
+        """After a restart: the open chats the store holds (R-CHAT-8)."""
+        self.recovery.restore(records, events)
+
+    def startProbing(self) -> None:
+        """The store is open: watch that it takes writes (/healthz)."""
+        self.journal.startProbing()
+
+    def stop(self) -> None:
+        """The service is stopping: the senders of held messages are told
+        (while they can be), subscribers see every node unavailable, and no
+        timer runs any more."""
+        self.journal.stop()
+
     def shutdown(self) -> None:
-        """The service is stopping: subscribers see every node unavailable
-        (R-PRES-1, "switched off") instead of a stale "available"."""
-        for node in self.directory.nodes:
-            presence = NodePresence(False, None, "presence_closed", 0)
-            self._presence[node.name] = presence
-            self.transport.nodePresence(node.name, None, self.presenceStatus(node.name, presence),
-                                        False)
+        """Subscribers see every node unavailable (R-PRES-1, "switched off")
+        instead of a stale "available"; timers stop."""
+        self.presences.shutdown()
         self.chatPresence.withdrawAll(list(self.chats.values()))
         for chat in self.chats.values():
-            chat.cancelTimers()
+            chat.timers.cancelAll()
+        self.schedule.stop()

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from imsupport.web import metrics
 
 if TYPE_CHECKING:
-    from imsupport.core.service import SupportCore
+    from imsupport.core.ports import Support
 
 
 log = Logger()
@@ -26,7 +26,7 @@ log = Logger()
 class WebSide:
     app = Klein()
 
-    def __init__(self, core: Callable[[], "SupportCore | None"],
+    def __init__(self, core: Callable[[], "Support | None"],
                  xmpp_connected: Callable[[], bool], store_ready: Callable[[], bool]) -> None:
         self.core = core
         self.xmpp_connected = xmpp_connected
@@ -38,7 +38,7 @@ class WebSide:
         write (the core's journal holds writes or its probe fails, R-RUN-3)."""
         core = self.core()
         xmpp = self.xmpp_connected()
-        store = self.store_ready() and (core is None or core.journal.up())
+        store = self.store_ready() and (core is None or core.queries.counters().store_up)
         ok = xmpp and store and core is not None
         request.setResponseCode(200 if ok else 503)
         request.setHeader(b"content-type", b"application/json")

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from imsupport.core.operators import AFK, BUSY, FREE, OFFLINE
-from imsupport.core.stats import WRITE_BUCKETS
+from imsupport.core.queries import STATES
 
 if TYPE_CHECKING:
-    from imsupport.core.service import SupportCore
+    from imsupport.core.ports import Support
 
 
 def _label(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def render(core: SupportCore | None, xmpp_connected: bool, store_open: bool = True) -> str:
+def render(core: Support | None, xmpp_connected: bool, store_open: bool = True) -> str:
     lines: list[str] = []
 
     def metric(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
@@ -30,50 +29,42 @@ def render(core: SupportCore | None, xmpp_connected: bool, store_open: bool = Tr
            [("", int(xmpp_connected))])
     if core is None:
         return "\n".join(lines) + "\n"
-    m = core.metrics
-    journal = core.journal
+    service, c = core.queries.service(), core.queries.counters()
     metric("imsupport_store_up", "gauge", "1 when the store takes writes.",
-           [("", int(store_open and journal.up()))])
+           [("", int(store_open and c.store_up))])
     metric("imsupport_store_held_writes", "gauge",
-           "Writes waiting for the store to take them again.", [("", journal.held)])
+           "Writes waiting for the store to take them again.", [("", c.held_writes)])
     metric("imsupport_store_held_writes_total", "counter",
-           "Writes that had to wait for an unavailable store.", [("", m.writes_held)])
+           "Writes that had to wait for an unavailable store.", [("", c.writes_held)])
     metric("imsupport_store_refused_messages_total", "counter",
            "Messages not stored and refused to their senders with an error.",
-           [("", m.messages_refused)])
-    nodes = sorted(n.name for n in core.directory.nodes)
+           [("", c.messages_refused)])
+    nodes = sorted(service.nodes, key=lambda n: n.name)
     metric("imsupport_queue_length", "gauge", "Chats waiting for an operator.",
-           [(f'{{node="{_label(n)}"}}', len(core.queues.get(n, []))) for n in nodes])
-    active: dict[str, int] = {n: 0 for n in nodes}
-    for chat in core.chats.values():
-        if chat.active:
-            active[chat.node] = active.get(chat.node, 0) + 1
+           [(f'{{node="{_label(n.name)}"}}', len(n.queued)) for n in nodes])
     metric("imsupport_active_chats", "gauge", "Chats with an operator.",
-           [(f'{{node="{_label(n)}"}}', c) for n, c in sorted(active.items())])
-    states = {FREE: 0, BUSY: 0, AFK: 0, OFFLINE: 0}
-    for op in core.operators.values():
-        states[op.state] += 1
+           [(f'{{node="{_label(n.name)}"}}', len(n.active)) for n in nodes])
     metric("imsupport_operators", "gauge", "Operators by state.",
-           [(f'{{state="{s}"}}', c) for s, c in states.items()])
+           [(f'{{state="{s}"}}', service.operators.get(s)) for s in STATES])
     metric("imsupport_messages_relayed_total", "counter",
-           "Messages relayed between clients and operators.", [("", m.messages_relayed)])
+           "Messages relayed between clients and operators.", [("", c.messages_relayed)])
     metric("imsupport_chats_started_total", "counter", "Chats started.",
-           [("", m.chats_started)])
+           [("", c.chats_started)])
     metric("imsupport_chats_closed_total", "counter", "Chats closed after an operator joined.",
-           [("", m.chats_closed)])
+           [("", c.chats_closed)])
     metric("imsupport_chats_abandoned_total", "counter",
-           "Chats the client left before an operator joined.", [("", m.chats_abandoned)])
+           "Chats the client left before an operator joined.", [("", c.chats_abandoned)])
     metric("imsupport_rate_limited_total", "counter",
            "Messages refused because their sender was over a rate limit.",
-           [("", core.rates.refused)])
+           [("", c.rate_limited)])
     metric("imsupport_store_write_errors_total", "counter", "Failed store writes.",
-           [("", m.writeErrors)])
+           [("", c.write_errors)])
     name = "imsupport_store_write_seconds"
     lines.append(f"# HELP {name} Time from deciding to persist until the store confirmed it.")
     lines.append(f"# TYPE {name} histogram")
-    for bound, count in zip(WRITE_BUCKETS, m.write_buckets):
+    for bound, count in c.write_buckets:
         lines.append(f'{name}_bucket{{le="{bound:g}"}} {count}')
-    lines.append(f'{name}_bucket{{le="+Inf"}} {m.write_count}')
-    lines.append(f"{name}_sum {m.write_sum:.6f}")
-    lines.append(f"{name}_count {m.write_count}")
+    lines.append(f'{name}_bucket{{le="+Inf"}} {c.write_count}')
+    lines.append(f"{name}_sum {c.write_sum:.6f}")
+    lines.append(f"{name}_count {c.write_count}")
     return "\n".join(lines) + "\n"

@@ -17,14 +17,14 @@ from imsupport.xmpp.addresses import CHAT, CONSOLE, NODE, classify
 from imsupport.xmpp.stanzas import NS_CHATSTATES, NS_RECEIPTS
 
 if TYPE_CHECKING:
-    from imsupport.core.service import SupportCore
+    from imsupport.core.ports import Support
 
 FEATURES = (disco.NS_DISCO_INFO, disco.NS_DISCO_ITEMS, NS_CHATSTATES, NS_RECEIPTS)
 
 
 @implementer(IDisco)
 class DiscoProvider(XMPPHandler):
-    def __init__(self, core: "SupportCore", domain: str, name: str) -> None:
+    def __init__(self, core: "Support", domain: str, name: str) -> None:
         super().__init__()
         self.core = core
         self.domain = domain
@@ -50,14 +50,13 @@ class DiscoProvider(XMPPHandler):
         if address.kind == CONSOLE:
             identity = disco.DiscoIdentity("component", "generic", self.name)
         else:
-            node = self.core.directory.node(address.node or "")
-            title = (node.title if node else "") or (address.node or "")
-            identity = disco.DiscoIdentity("client", "bot", title)
+            titles = dict(self.core.queries.nodeTitles())
+            identity = disco.DiscoIdentity("client", "bot", titles.get(address.node or "", ""))
         return [identity] + [disco.DiscoFeature(f) for f in FEATURES]
 
     def getDiscoItems(self, requestor: JID, target: JID, nodeIdentifier: str = "") -> list:
         address = self._target(requestor, target)
         if address.kind != CONSOLE or nodeIdentifier:
             return []
-        return [disco.DiscoItem(JID(f"{node.name}@{self.domain}"), name=node.title or node.name)
-                for node in self.core.directory.nodes]
+        return [disco.DiscoItem(JID(f"{name}@{self.domain}"), name=title)
+                for name, title in self.core.queries.nodeTitles()]

@@ -19,7 +19,7 @@ from imsupport.xmpp import stanzas
 from imsupport.xmpp.addresses import CHAT, CONSOLE, NODE, Address, Addresses, classify, parseJID
 
 if TYPE_CHECKING:
-    from imsupport.core.service import SupportCore
+    from imsupport.core.ports import Support
     from imsupport.store.interfaces import IStore
     from imsupport.xmpp.transport import XmppTransport
 
@@ -27,7 +27,7 @@ log = Logger()
 
 
 class MessageHandler(XMPPHandler):
-    def __init__(self, core: "SupportCore", addresses: Addresses,
+    def __init__(self, core: "Support", addresses: Addresses,
                  max_bytes: int) -> None:
         super().__init__()
         self.core = core
@@ -144,7 +144,7 @@ class PresenceHandler(XMPPHandler):
     """Node subscriptions and probes (R-PRES-1), clients' and operators'
     availability (R-PRES-2)."""
 
-    def __init__(self, core: "SupportCore", addresses: Addresses, store: "IStore",
+    def __init__(self, core: "Support", addresses: Addresses, store: "IStore",
                  transport: "XmppTransport") -> None:
         super().__init__()
         self.core = core
@@ -215,10 +215,7 @@ class PresenceHandler(XMPPHandler):
         self.send(stanzas.presence(self.addresses.node(node), who, "unsubscribed"))
 
     def _publish(self, node: str, who: str) -> None:
-        presence = self.core.nodePresenceOf(node)
-        self.transport.nodePresence(node, presence.show,
-                                    self.core.presenceStatus(node, presence),
-                                    presence.available, to=who)
+        self.core.publishNodePresence(node, who)
 
     def _toChat(self, node: str, chat_id: int, who: str, ptype: str) -> None:
         """Chat addresses come and go with their chats: they answer probes

@@ -22,7 +22,7 @@ from tx_xmpp.generic import Request
 from tx_xmpp.subprotocols import XMPPHandler
 
 if TYPE_CHECKING:
-    from imsupport.core.service import SupportCore
+    from imsupport.core.ports import Support
 
 log = Logger()
 
@@ -43,7 +43,7 @@ class PingRequest(Request):
 
 
 class OperatorLiveness(XMPPHandler):
-    def __init__(self, core: "SupportCore", clock: IReactorTime, domain: str,
+    def __init__(self, core: "Support", clock: IReactorTime, domain: str,
                  interval: float = INTERVAL, timeout: float = TIMEOUT) -> None:
         super().__init__()
         self.core = core
@@ -66,11 +66,11 @@ class OperatorLiveness(XMPPHandler):
         self._pending.clear()
 
     def pingAll(self) -> None:
-        for jid, state in sorted(self.core.operators.items()):
-            if state.chats:
-                for resource in sorted(state.resources):
-                    if (jid, resource) not in self._pending:
-                        self.ping(jid, resource)
+        for operator in self.core.queries.operators():
+            if operator.chats:
+                for resource in operator.resources:
+                    if (operator.jid, resource) not in self._pending:
+                        self.ping(operator.jid, resource)
 
     def ping(self, jid: str, resource: str) -> None:
         key = (jid, resource)

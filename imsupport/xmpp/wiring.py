@@ -19,13 +19,13 @@ from imsupport.xmpp.parser import StanzaLimits
 from imsupport.xmpp.streamguard import StreamGuard
 
 if TYPE_CHECKING:
-    from imsupport.core.service import SupportCore
+    from imsupport.core.ports import Support
     from imsupport.store.interfaces import IStore
     from imsupport.xmpp.component import ComponentConnection
     from imsupport.xmpp.transport import XmppTransport
 
 
-def attachHandlers(stream: "ComponentConnection", core: "SupportCore", addresses: Addresses,
+def attachHandlers(stream: "ComponentConnection", core: "Support", addresses: Addresses,
                    store: "IStore", transport: "XmppTransport", max_message_bytes: int,
                    max_stanza_bytes: int = StanzaLimits.stanza_bytes) -> None:
     """Give the stream its handlers and tell the core when the stream comes

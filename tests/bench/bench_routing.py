@@ -57,6 +57,7 @@ from twisted.internet.task import Clock
 from imsupport.config import ServiceConfig
 from imsupport.core import offers
 from imsupport.core.chat import Chat
+from imsupport.core.invitations import OFFER
 from imsupport.core.i18n import Translator
 from imsupport.core.model import ChatRecord, Directory, Group, Node, Operator
 from imsupport.core.routing import ChatRequest, OperatorSnapshot, route
@@ -150,7 +151,8 @@ def setOperators(core: SupportCore, rng: random.Random, mode: str) -> None:
     fake = iter(range(-1, -10**9, -1))  # ids of chats outside the queue
     for state in core.operators.values():
         state.chats.clear()
-        state.invitations.clear()
+        for invitation in core.invitations.ofOperator(state.jid):
+            core.invitations.withdraw(invitation.chat_id, state.jid)
         state.idle_since = NOW - rng.uniform(0, 3600)
         roll = rng.random()
         if roll < 0.15:
@@ -167,7 +169,9 @@ def setOperators(core: SupportCore, rng: random.Random, mode: str) -> None:
             load = limit
         state.chats.update(next(fake) for _ in range(load))
         if mode == "varied" and load < limit and rng.random() < 0.1:
-            state.invitations.add(next(fake))  # an invitation counts towards the limit
+            # an invitation (to a chat outside the queue) counts towards the limit
+            elsewhere = core.chats.chatOf(ChatRecord(id=next(fake), node="", client=""))
+            core.invitations.open(elsewhere, state.jid, OFFER, NOW, 10**9, lambda *_: None)
 
 
 def queueChats(core: SupportCore, rng: random.Random, count: int) -> None:
@@ -179,7 +183,8 @@ def queueChats(core: SupportCore, rng: random.Random, count: int) -> None:
         record = ChatRecord(id=chat_id, node=node.name, client=f"client{chat_id}@example.net",
                             languages=rng.choice(CLIENT_LANGUAGES),
                             created_at=NOW - rng.uniform(0, 900))
-        chat = Chat(record=record, client_lines=[(record.created_at, "hello?")], seq=2)
+        chat = core.chats.chatOf(record)
+        chat.client_lines, chat.seq = [(record.created_at, "hello?")], 2
         if rng.random() < 0.2:
             chat.last_operator = rng.choice(members)
         if rng.random() < 0.15:
@@ -187,11 +192,10 @@ def queueChats(core: SupportCore, rng: random.Random, count: int) -> None:
             chat.declines.update({jid: 1 for jid in chat.passed if rng.random() < 0.5})
         if rng.random() < 0.1:
             chat.min_wave = 2
-        core.chats[chat_id] = chat
-        core.queues.setdefault(node.name, []).append(chat_id)
-        core.clientChats[(node.name, record.client)] = chat_id
+        core.chats.add(chat)
+        core.queues.add(chat)
         core.store.saveChat(record)  # invitations are journaled: the chat must exist
-    core._last_chat_id = count
+    core.chats.last_id = count
 
 
 def request(core: SupportCore, node: Node, chat: Chat) -> ChatRequest:
@@ -239,7 +243,7 @@ def timeCalls(calls: Sequence[Callable[[], object]]) -> list[int]:
 def pureRoute(core: SupportCore, decisions: int) -> Row:
     inputs = []
     for node in core.directory.nodes:
-        snapshots: dict[str, OperatorSnapshot] = core.snapshots(node.name, NOW)
+        snapshots: dict[str, OperatorSnapshot] = core.team.snapshots(node.name, NOW)
         for chat_id in core.queues[node.name]:
             inputs.append((node, snapshots, request(core, node, core.chats[chat_id])))
     calls = [lambda i=inputs[n % len(inputs)]: route(*i) for n in range(decisions)]
@@ -250,9 +254,9 @@ def pureRoute(core: SupportCore, decisions: int) -> Row:
 
 def nodeSnapshots(core: SupportCore, calls: int) -> Row:
     nodes = [n.name for n in core.directory.nodes]
-    size = sum(len(core.snapshots(n, NOW)) for n in nodes) / len(nodes)
+    size = sum(len(core.team.snapshots(n, NOW)) for n in nodes) / len(nodes)
     return Row("core.snapshots() of one node", timeCalls(
-        [lambda n=nodes[i % len(nodes)]: core.snapshots(n, NOW) for i in range(calls)]),
+        [lambda n=nodes[i % len(nodes)]: core.team.snapshots(n, NOW) for i in range(calls)]),
         f"{size:.0f} operators per node")
 
 
@@ -265,7 +269,7 @@ def presenceRefresh(core: SupportCore, calls: int) -> Row:
 def coreDecide(core: SupportCore, decisions: int) -> Row:
     chats = [core.chats[i] for node in core.directory.nodes for i in core.queues[node.name]]
     nodes = {n.name: n for n in core.directory.nodes}
-    calls = [lambda c=chats[n % len(chats)]: core.decide(nodes[c.node], c, NOW)
+    calls = [lambda c=chats[n % len(chats)]: core.offers.decide(nodes[c.node], c, NOW)
              for n in range(decisions)]
     return Row("core.decide() + snapshots", timeCalls(calls))
 
@@ -299,7 +303,7 @@ def dispatchPasses(args: argparse.Namespace, directory: Directory, mode: str,
             core.dispatch()
             samples.append(time.perf_counter_ns() - started)
             decisions += counting.calls - before
-            invited += sum(len(s.invitations) for s in core.operators.values())
+            invited += sum(core.invitations.count(jid) for jid in core.team)
     finally:
         offers.route = route  # type: ignore[assignment]
     return Row(f"dispatch() pass, {'everyone busy' if mode == 'busy' else '5% free'}",

@@ -123,10 +123,11 @@ def directory(ring: str = "sequential", operators=None, **node_kw) -> Directory:
 START = 1_800_000_000  # Friday 2027-01-15 08:00:00 UTC
 
 
-def makeCore(store=None, start=START, switches=None, eligibility=None, **node_kw):
+def makeCore(store=None, start=START, switches=None, eligibility=None, transport=None,
+             **node_kw):
     clock = Clock()
     clock.advance(start)
-    transport = RecordingTransport()
+    transport = transport or RecordingTransport()
     store = store or OrderCheckingStore()
     core = SupportCore(clock=clock, store=store, transport=transport,
                        directory=directory(**node_kw),

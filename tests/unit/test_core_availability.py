@@ -127,7 +127,7 @@ def test_returning_client_gets_the_same_operator_even_after_a_restart():
     core, clock, t, store = activeChat()
     core.operatorSaid("sales", 1, IVAN, "!close")
     again, clock2, t2, _ = makeCore(store=store)
-    again._last_chat_id = 1
+    again.chats.last_id = 1
     online(again, OLGA)
     clock2.advance(10)
     online(again, IVAN)  # Olga has been idle longer, but Ivan talked to Alice

@@ -138,7 +138,7 @@ def test_only_shared_language_operators():
     assert t.bodies(OLGA)
     core2, _, t2, _ = makeCore()
     online(core2, OLGA)
-    chat = core2._startChat("sales", BOB, None)
+    chat = core2.clients.start("sales", BOB, None)
     chat.record.languages = ("de",)
     core2.clientSaid("sales", BOB, "Hallo")
     assert not t2.bodies(OLGA)
@@ -185,7 +185,7 @@ def test_idle_timeout_closes_and_next_message_starts_new_chat():
     assert "30 minutes without messages" in t.last(ALICE).body
     assert record(store, 1).close_reason == "idle"
     core.clientSaid("sales", ALICE, "hi again")
-    assert core.clientChats[("sales", ALICE)] == 2
+    assert core.chats.idOfClient("sales", ALICE) == 2
 
 
 def test_client_offline_grace_then_close():
@@ -287,9 +287,9 @@ def test_store_failure_relays_nothing_and_tells_the_sender():
 
 def test_chat_ids_continue_after_restart():
     core, clock, t, store = makeCore()
-    core._last_chat_id = 41
+    core.chats.last_id = 41
     core.clientSaid("sales", ALICE, "hi")
-    assert core.clientChats[("sales", ALICE)] == 42
+    assert core.chats.idOfClient("sales", ALICE) == 42
     assert record(store, 42).state == QUEUED
 
 
@@ -312,7 +312,7 @@ def test_invitation_passes_on_when_the_operator_goes_away():
     core.operatorPresence(IVAN, "laptop", True, "away")
     assert "You went away" in t.last(IVAN).body
     assert "New chat #1" in t.last(OLGA).body
-    assert core.operators[IVAN].invitations == set()
+    assert core.invitations.count(IVAN) == 0
 
 
 def test_chat_state_sent_with_a_message_is_relayed_and_none_invented():

@@ -117,7 +117,7 @@ def test_the_greeting_says_what_the_node_presence_says():
         online(core, OLGA)
         for client, op in (("c1@x.test", IVAN), ("c2@x.test", OLGA)):
             core.clientSaid("sales", client, "first")
-            chat = core.clientChats[("sales", client)]
+            chat = core.chats.idOfClient("sales", client)
             core.operatorSaid("sales", chat, op, "hi")
 
     cases = [

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 
 from imsupport.core import offers
+from imsupport.core.chat import ESCALATION
 from imsupport.core.model import ACTIVE, STATE, Directory
 
 from tests.unit.fakes import (
@@ -47,8 +48,8 @@ def test_nobody_accepts_within_escalate_after_goes_to_wave_2():
     assert t.last(IVAN).body == ESCALATED
     assert invitations(t, GURU) and invitations(t, GURU)[0].startswith("New chat #1 ")
     chat = core.chats[1]
-    assert set(chat.invitations) == {GURU}
-    assert core.operators[IVAN].invitations == set() and core.operators[IVAN].load == 0
+    assert set(core.invitations.operatorsOf(chat.id)) == {GURU}
+    assert core.invitations.count(IVAN) == 0 and core.team.load(IVAN) == 0
     assert chat.wave == 2 and chat.min_wave == 2
     states = [(e.text, e.data) for e in events(store, 1) if e.kind == STATE]
     assert ("escalated", {"wave": 2}) in states
@@ -79,7 +80,7 @@ def test_without_a_later_wave_there_is_no_escalation():
     core.clientSaid("sales", ALICE, "hi")
     clock.advance(59)
     assert ESCALATED not in t.bodies(IVAN) and not invitations(t, GURU)
-    assert core.chats[1].escalation_timer is None
+    assert not core.chats[1].timers.active(ESCALATION)
 
 
 def test_escalation_to_an_empty_wave_does_not_strand_the_chat():
@@ -102,7 +103,7 @@ def test_escalation_to_an_empty_wave_keeps_the_current_invitation():
     core.clientSaid("sales", ALICE, "hi")
     clock.advance(30)
     assert ESCALATED not in t.bodies(IVAN), "nobody is in the next wave"
-    assert set(core.chats[1].invitations) == {IVAN}
+    assert set(core.invitations.operatorsOf(1)) == {IVAN}
 
 
 def test_after_falling_back_wave_2_gets_the_chat_once_someone_is_there():
@@ -152,12 +153,12 @@ def test_parallel_ring_invites_the_whole_wave_and_the_first_to_accept_wins():
     core.clientSaid("sales", ALICE, "hi")
     assert len(invitations(t, IVAN)) == 1 and len(invitations(t, OLGA)) == 1
     assert not t.bodies(GURU), "wave 2 is not rung while wave 1 can take it"
-    assert set(core.chats[1].invitations) == {IVAN, OLGA}
+    assert set(core.invitations.operatorsOf(1)) == {IVAN, OLGA}
     core.operatorSaid("sales", 1, OLGA, "Hi, Olga here")
     assert t.last(IVAN).body == "Chat #1 was taken by Olga."
     assert core.chats[1].record.operators == (OLGA,)
-    assert core.chats[1].invitations == {}
-    assert core.operators[IVAN].invitations == set() and core.operators[IVAN].load == 0
+    assert not core.invitations.any(1)
+    assert core.invitations.count(IVAN) == 0 and core.team.load(IVAN) == 0
     assert t.bodies(ALICE)[-2:] == ["Olga joined the chat.", "Hi, Olga here"]
     core.operatorSaid("sales", 1, IVAN, "me too")
     assert "Chat #1 is not open for you" in t.last(IVAN).body
@@ -170,7 +171,7 @@ def test_parallel_ring_a_decline_leaves_the_others_invited():
     online(core, IVAN, OLGA)
     core.clientSaid("sales", ALICE, "hi")
     core.operatorSaid("sales", 1, IVAN, "!decline")
-    assert set(core.chats[1].invitations) == {OLGA}
+    assert set(core.invitations.operatorsOf(1)) == {OLGA}
     assert len(invitations(t, OLGA)) == 1
     core.operatorSaid("sales", 1, OLGA, "hello")
     assert core.chats[1].record.operators == (OLGA,)
@@ -182,7 +183,7 @@ def test_parallel_ring_rings_only_operators_sharing_a_language():
     online(core, IVAN, OLGA, PETR)
     core.clientSaid("sales", ALICE, "!lang ru")
     core.clientSaid("sales", ALICE, "privet")
-    assert set(core.chats[1].invitations) == {IVAN, PETR}, "Olga speaks only English"
+    assert set(core.invitations.operatorsOf(1)) == {IVAN, PETR}, "Olga speaks only English"
     assert not t.bodies(OLGA)
 
 
@@ -203,7 +204,7 @@ def busyCoreWithQueue(waiting: int):
     online(core, IVAN, OLGA, GURU)
     for number, operator in enumerate((IVAN, OLGA, GURU), start=1):
         core.clientSaid("sales", f"client{number}@example.net", "hi")
-        assert operator in core.chats[number].invitations
+        assert core.invitations.has(number, operator)
         core.operatorSaid("sales", number, operator, "hello")
     for number in range(waiting):
         core.clientSaid("sales", f"waiting{number}@example.net", "hello?")
@@ -222,7 +223,7 @@ def test_busy_operators_and_a_long_queue_cost_nothing(monkeypatch):
     elapsed = time.perf_counter() - started
     assert counting.calls == 0, "nobody can take a chat: no queued chat is looked at"
     assert not [s for s in t.sent if s.body and s.body.startswith(INVITED)]
-    assert all(not core.chats[i].invitations for i in core.queues["sales"])
+    assert all(not core.invitations.any(i) for i in core.queues["sales"])
     assert elapsed < 1.0, f"100 dispatches over 200 queued chats took {elapsed:.3f} s"
 
 
@@ -233,11 +234,11 @@ def test_when_one_operator_frees_the_first_queued_chat_is_offered(monkeypatch):
     core.operatorSaid("sales", 1, IVAN, "!close")
     assert invitations(t, IVAN) and invitations(t, IVAN)[0].startswith("New chat #4 ")
     assert len(invitations(t, IVAN)) == 1
-    assert [i for i in core.queues["sales"] if core.chats[i].invitations] == [4]
+    assert [i for i in core.queues["sales"] if core.invitations.any(i)] == [4]
     assert counting.calls == 1, "Ivan is busy again once invited: the loop stops"
     core.operatorSaid("sales", 2, OLGA, "!close")
     assert [b.split()[2] for b in invitations(t, OLGA)] == ["#5"]
-    assert [i for i in core.queues["sales"] if core.chats[i].invitations] == [4, 5]
+    assert [i for i in core.queues["sales"] if core.invitations.any(i)] == [4, 5]
     core.operatorSaid("sales", 4, IVAN, "hello")
     assert core.queues["sales"][:2] == [5, 6]
     assert len(invitations(t, IVAN)) == 1 and not invitations(t, GURU)

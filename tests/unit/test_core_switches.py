@@ -110,7 +110,7 @@ def test_hard_service_off_closes_active_chats_with_notices():
     assert record(store, 1).state == CLOSED and record(store, 1).close_reason == "switched_off"
     core.switch(Target("service"), on=True)
     core.clientSaid("sales", ALICE, "back?")
-    assert core.clientChats[("sales", ALICE)] == 2
+    assert core.chats.idOfClient("sales", ALICE) == 2
 
 
 def test_hard_operator_off_closes_only_their_chats():

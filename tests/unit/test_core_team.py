@@ -2,7 +2,7 @@
 (R-CMD-*, R-OPS-1, R-OPS-2, R-CHAT-7, R-CHAT-8) through the core."""
 from __future__ import annotations
 
-from imsupport.core.model import ACTIVE, MESSAGE, QUEUED, Directory, FaqEntry
+from imsupport.core.model import ACTIVE, HELD, MESSAGE, QUEUED, Directory, FaqEntry
 
 from tests.unit.fakes import (
     ALICE, BOB, BOSS, GURU, IVAN, OLGA, activeChat, directory, makeCore, online)
@@ -203,13 +203,15 @@ def test_restart_restores_queued_and_active_chats():
     open_chats = []
     store.openChats().addCallback(open_chats.extend)
     history = {c.id: events(store, c.id) for c in open_chats}
-    again._last_chat_id = 2
+    again.chats.last_id = 2
     again.restore(open_chats, history)
-    assert again.chats[1].record.state == ACTIVE and again.queues["sales"] == [2]
+    assert again.chats[1].active and again.queues["sales"] == [2]
+    assert again.chats[1].record.state == HELD, "active, held until Ivan shows up"
     assert "restarted. Your chat continues" in t2.last(ALICE).body
     assert "keep your place in the queue" in t2.last(BOB).body
     online(again, IVAN)
     assert any("is open for you again" in b for b in bodies_from(t2, IVAN))
+    assert again.chats[1].record.state == ACTIVE
     again.clientSaid("sales", ALICE, "after the restart")
     assert t2.last(IVAN).body == "after the restart"
     again.operatorSaid("sales", 1, IVAN, "still here")
@@ -228,7 +230,7 @@ def test_restart_restores_queued_and_active_chats():
 def test_blocked_messages_go_nowhere_and_come_back_marked():
     from imsupport.core.filters import MessageFilter
     core, clock, t, store = activeChat()
-    core.filters = MessageFilter.fromConfig(["corp.shop.example"], [])
+    core.words.filters = MessageFilter.fromConfig(["corp.shop.example"], [])
     online(core, OLGA)
     core.operatorSaid("sales", 1, IVAN, "!invite Olga")
     core.operatorSaid("sales", 1, OLGA, "!accept")
@@ -250,7 +252,7 @@ def test_blocked_messages_go_nowhere_and_come_back_marked():
 def test_a_blocked_answer_to_an_invitation_still_accepts():
     from imsupport.core.filters import MessageFilter
     core, clock, t, store = makeCore()
-    core.filters = MessageFilter.fromConfig([], [])
+    core.words.filters = MessageFilter.fromConfig([], [])
     online(core, IVAN)
     core.clientSaid("sales", ALICE, "hi")
     core.operatorSaid("sales", 1, IVAN, "shit, a customer")

@@ -77,8 +77,8 @@ class StoredFirst(RecordingTransport):
 def heldCore():
     """Alice's chat #1 active with Ivan; Olga and Guru online; writes held."""
     store = CommitLater()
-    core, _, _, _ = makeCore(store=store)
-    t = core.transport = StoredFirst(store)
+    t = StoredFirst(store)
+    core, _, _, _ = makeCore(store=store, transport=t)
     online(core, IVAN)
     core.clientSaid("sales", ALICE, "my order is late")
     core.operatorSaid("sales", 1, IVAN, "hello")
@@ -177,7 +177,7 @@ def test_gateway_clients_are_shown_unescaped_everywhere():
     assert "#1 " in t.last(IVAN).body
     core.consoleSaid(IVAN, f"!history {GATEWAY_USER} 1")
     assert "#1 " in t.last(IVAN).body, "the real JID works as well"
-    assert core.lastOperator[("sales", GATEWAY_USER)] == IVAN, "stored and matched as is"
+    assert core.chats.lastOperator[("sales", GATEWAY_USER)] == IVAN, "stored and matched as is"
 
 
 def test_redirect_invitations_and_reopened_chats_show_the_gateway_user():
@@ -281,7 +281,7 @@ def test_faq_blocked_by_the_filters_is_not_reported_as_sent():
     d = directory()
     core.setDirectory(Directory(nodes=d.nodes, operators=d.operators, faq=(
         FaqEntry("wiki", "Where is it?", "See http://wiki.corp.shop.example/x"),)))
-    core.filters = MessageFilter.fromConfig(["corp.shop.example"], [])
+    core.words.filters = MessageFilter.fromConfig(["corp.shop.example"], [])
     core.operatorSaid("sales", 1, IVAN, "!faq wiki")
     assert t.last(IVAN).body.startswith("Not sent to anyone")
     assert not [b for b in t.bodies(IVAN) if b.startswith("Sent to the client")]
@@ -302,7 +302,7 @@ def test_help_in_a_chat_lists_what_can_be_used_there_and_then():
     assert "!accept" in invited and "!decline" in invited and "!help" in invited
     assert "!close" not in invited and "!mute" not in invited
     assert OLGA not in core.chats[1].record.operators, "asking for help accepts nothing"
-    assert OLGA in core.chats[1].invitations
+    assert core.invitations.has(1, OLGA)
     core.operatorSaid("sales", 1, OLGA, "!accept")
     assert OLGA in core.chats[1].record.operators
 
@@ -314,4 +314,4 @@ def test_help_of_an_operator_invited_to_a_queued_chat():
     core.operatorSaid("sales", 1, IVAN, "!help")
     listed = t.last(IVAN).body
     assert "!accept" in listed and "!decline" in listed and "!close" not in listed
-    assert core.chats[1].queued and IVAN in core.chats[1].invitations
+    assert core.chats[1].queued and core.invitations.has(1, IVAN)

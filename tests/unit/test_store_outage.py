@@ -188,14 +188,14 @@ def test_a_chat_begun_during_an_outage_is_offered_once_its_first_line_is_stored(
     store.down = True
     fired = results(core.clientSaid("sales", BOB, "need help"))
     clock.advance(HOLD / 2)
-    assert t.bodies(IVAN) == [] and core.operators[IVAN].invitations == set()
+    assert t.bodies(IVAN) == [] and core.invitations.count(IVAN) == 0
     assert core.chats[1].client_lines == []
 
     store.down = False
     clock.advance(RETRY_EVERY)
     assert fired == [None]
     assert "number 1 in the queue" in t.last(BOB).body
-    assert "need help" in t.last(IVAN).body and core.operators[IVAN].invitations == {1}
+    assert "need help" in t.last(IVAN).body and [i.chat_id for i in core.invitations.ofOperator(IVAN)] == [1]
     assert messages(store, 1) == ["need help"]
     assert record(store, 1).first_line == "need help"
 
@@ -208,19 +208,19 @@ def test_a_chat_begun_during_an_outage_ends_with_the_refusal_and_holds_no_operat
     clock.advance(HOLD + RETRY_EVERY)
     assert fired == [Refused(NOT_STORED, later=True)]
     assert core.chats == {} and core.queues["sales"] == []
-    assert ("sales", BOB) not in core.clientChats
+    assert core.chats.idOfClient("sales", BOB) is None
 
     store.down = False
     clock.advance(RETRY_EVERY)
     assert t.bodies(IVAN) == [] and t.bodies(BOB) == []
-    assert core.operators[IVAN].invitations == set() and core.operators[IVAN].load == 0
+    assert core.invitations.count(IVAN) == 0 and core.team.load(IVAN) == 0
     gone = record(store, 1)
     assert gone.state == ABANDONED and gone.close_reason == "not_stored"
     assert gone.first_line == "" and messages(store, 1) == []
 
     core.clientSaid("sales", BOB, "hello again")
     assert "hello again" in t.last(IVAN).body and "need help" not in t.last(IVAN).body
-    assert core.clientChats[("sales", BOB)] == 2
+    assert core.chats.idOfClient("sales", BOB) == 2
 
 
 def test_an_invitation_quotes_only_stored_lines():

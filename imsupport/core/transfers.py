@@ -7,18 +7,28 @@ whole chat for whoever joins.
 from __future__ import annotations
 
 import time
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 
 from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from imsupport.core import lifecycle
 from imsupport.core.chat import REDIRECT, Chat, Transfer
-from imsupport.core.clients import Clients
+from imsupport.core.directoryref import DirectoryRef
 from imsupport.core.display import showClient
+from imsupport.core.invitations import TRANSFER, Invitations
+from imsupport.core.journal import Journal
 from imsupport.core.model import COMMAND, MESSAGE, STATE, ChatEvent, Group, Node
+from imsupport.core.nodepresence import NodePresences
+from imsupport.core.notices import Notices
+from imsupport.core.offers import Offers, transcript
+from imsupport.core.relay import Relay
 from imsupport.core.routing import ChatRequest, route
+from imsupport.core.team import Team
+from imsupport.store.interfaces import IStore
 
 log = Logger()
 
@@ -42,7 +52,21 @@ class Target:
     home: str = ""  # the node whose live state and switches apply
 
 
-class Teamwork(Clients):
+class Transfers:
+    def __init__(self, *, directory: DirectoryRef, clock: IReactorTime, team: Team,
+                 invitations: Invitations, notices: Notices, journal: Journal, relay: Relay,
+                 offers: Offers, presences: NodePresences, store: IStore) -> None:
+        self.directory = directory
+        self.clock = clock
+        self.team = team
+        self.invitations = invitations
+        self.notices = notices
+        self.journal = journal
+        self.relay = relay
+        self.offers = offers
+        self.presences = presences
+        self.store = store
+
     # -- choosing who to ask ----------------------------------------------------
 
     def parseTransfer(self, chat: Chat, words: list[str]) -> tuple[Target, str]:
@@ -67,22 +91,23 @@ class Teamwork(Clients):
         chats reach them (R-ROUTE-2)."""
         word = word.strip()
         lowered = word.lower()
-        by_name = {s.operator.name.lower(): jid for jid, s in self.operators.items()}
+        by_name = {s.operator.name.lower(): jid for jid, s in self.team.items()}
         if "@" in word or lowered in by_name:
             jid = lowered if "@" in word else by_name[lowered]
-            if jid not in self.operators:
+            if jid not in self.team:
                 raise TargetNotFound(f"there is no operator {word}")
-            return Target(self.displayName(jid), operator=jid)
+            return Target(self.team.displayName(jid), operator=jid)
+        named = self.directory.node(word)
         if "/" in word:
             node_name, _, group_name = word.partition("/")
-            node = self.directory.node(node_name)
-            if node is None:
+            found = self.directory.node(node_name)
+            if found is None:
                 raise TargetNotFound(f"there is no node {node_name}")
-        elif self.directory.node(word) is not None:
-            node, group_name = self.directory.node(word), ""
+            node = found
+        elif named is not None:
+            node, group_name = named, ""
         else:
-            node, group_name = self.nodeOf(chat), word
-        assert node is not None
+            node, group_name = self.directory.nodeOf(chat), word
         if not group_name:
             return Target(node.name, node=node, home=node.name)
         groups = [g for g in node.groups if g.name == group_name]
@@ -97,46 +122,47 @@ class Teamwork(Clients):
         wave."""
         inside = set(chat.record.operators)
         if target.operator is not None:
-            state = self.operators[target.operator]
+            state = self.team[target.operator]
             return [] if target.operator in inside or not state.online else [target.operator]
         assert target.node is not None
-        snapshots = self.snapshots(target.home, self.clock.seconds())
+        switches = self.offers.switches
+        snapshots = self.team.snapshots(target.home, self.clock.seconds())
         ordered: list[str] = []
         while True:
             decision = route(target.node, snapshots, ChatRequest(
                 languages=chat.record.languages, declines={jid: 10**6 for jid in ordered},
-                off_groups=self.switches.offGroups(target.home),
-                off_operators=self.switches.offOperators(target.home) | frozenset(inside)))
+                off_groups=switches.offGroups(target.home),
+                off_operators=switches.offOperators(target.home) | frozenset(inside)))
             if not decision.candidates:
                 return ordered
             ordered += decision.candidates
 
     # -- asking them ------------------------------------------------------------------
 
-    def startTransfer(self, chat: Chat, by: str, kind: str, words: list[str]) -> None:
+    def start(self, chat: Chat, by: str, kind: str, words: list[str]) -> None:
         if chat.transfer is not None:
-            self._notifyOperator(chat, by, "transfer_busy")
+            self.notices.toOperator(chat, by, "transfer_busy")
             return
         try:
             target, note = self.parseTransfer(chat, words)
         except TargetNotFound as e:
-            self._notifyOperator(chat, by, "transfer_no_target", error=str(e))
+            self.notices.toOperator(chat, by, "transfer_no_target", error=str(e))
             return
         candidates = self.transferCandidates(chat, target)
         if not candidates:
-            self._notifyOperator(chat, by, "transfer_nobody", target=target.label)
+            self.notices.toOperator(chat, by, "transfer_nobody", target=target.label)
             return
         transfer = chat.transfer = Transfer(kind, by, target.label, candidates, note=note)
         log.info("Chat {chat}: {by} asks for a {kind} to {target}", chat=chat.id, by=by,
                  kind=kind, target=target.label)
         data = {"target": target.label, **({"note": note} if note else {})}
         self.journal.write(chat, [self.journal.event(chat, STATE, by, kind, **data)])
-        self._notifyOperator(chat, by, f"{kind}_started", target=target.label)
+        self.notices.toOperator(chat, by, f"{kind}_started", target=target.label)
         if kind == REDIRECT:
-            self._notifyClient(chat, "client_redirected")
+            self.notices.toClient(chat, "client_redirected")
 
         def ask(question: tuple[list[tuple[float, str]], int]) -> None:
-            if chat.id in self.chats and chat.transfer is transfer:
+            if chat.active and chat.transfer is transfer:
                 transfer.question, transfer.skipped = question
                 self._askNext(chat)
 
@@ -161,78 +187,73 @@ class Teamwork(Clients):
     def _askNext(self, chat: Chat) -> None:
         transfer = chat.transfer
         assert transfer is not None
-        node = self.nodeOf(chat)
+        node = self.directory.nodeOf(chat)
         while transfer.candidates:
             operator = transfer.candidates.pop(0)
-            state = self.operators.get(operator)
+            state = self.team.get(operator)
             if state is None or not state.online or operator in chat.record.operators:
                 continue
-            chat.invitations[operator] = self.clock.callLater(
-                node.invite_timeout, self._transferUnanswered, chat, operator)
-            state.invitations.add(chat.id)
-            self._notifyOperator(chat, operator, f"{transfer.kind}_invitation",
-                                 name=self.displayName(transfer.by),
-                                 client=showClient(chat.client),
-                                 languages=", ".join(chat.record.languages),
-                                 about=self._transferAbout(transfer, operator),
-                                 timeout=node.invite_timeout)
+            self.invitations.open(chat, operator, TRANSFER, self.clock.seconds(),
+                                  node.invite_timeout, self.unanswered)
+            self.notices.toOperator(chat, operator, f"{transfer.kind}_invitation",
+                                    name=self.team.displayName(transfer.by),
+                                    client=showClient(chat.client),
+                                    languages=", ".join(chat.record.languages),
+                                    about=self._about(transfer, operator),
+                                    timeout=node.invite_timeout)
             return
-        self._transferFailed(chat)
+        self._failed(chat)
 
-    def _transferAbout(self, transfer: Transfer, operator: str) -> str:
+    def _about(self, transfer: Transfer, operator: str) -> str:
         """The inviter's note and the client's question, for ``operator``."""
-        languages = self.operatorLanguages(operator)
-        note = [self.translator.text("transfer_note", languages, name=self.displayName(
+        languages = self.team.languages(operator)
+        note = [self.notices.text("transfer_note", languages, name=self.team.displayName(
             transfer.by), note=transfer.note)] if transfer.note else []
-        return "\n".join(note + [self._transcript(
-            transfer.question, languages, skipped=transfer.skipped, width=QUESTION_LINE_CHARS)])
+        return "\n".join(note + [transcript(
+            self.notices.translator, transfer.question, languages, skipped=transfer.skipped,
+            width=QUESTION_LINE_CHARS)])
 
-    def _transferUnanswered(self, chat: Chat, operator: str) -> None:
-        if chat.invitations.pop(operator, None) is None:
+    def unanswered(self, chat: Chat, operator: str) -> None:
+        """The asked operator let it time out (or went away): the next one."""
+        if self.invitations.withdraw(chat.id, operator) is None:
             return
-        self.operators[operator].invitations.discard(chat.id)
-        self._notifyOperator(chat, operator, "invitation_expired")
+        self.notices.toOperator(chat, operator, "invitation_expired")
         if chat.transfer is not None:
             self._askNext(chat)
 
-    def declineTransfer(self, chat: Chat, operator: str, text: str) -> Deferred:
-        call = chat.invitations.pop(operator)
-        if call.active():
-            call.cancel()
-        self.operators[operator].invitations.discard(chat.id)
+    def decline(self, chat: Chat, operator: str, text: str) -> Deferred:
+        self.invitations.take(chat.id, operator)
         self.journal.write(chat, [self.journal.event(chat, COMMAND, operator, text)])
-        self._notifyOperator(chat, operator, "declined")
+        self.notices.toOperator(chat, operator, "declined")
         if chat.transfer is not None:
             self._askNext(chat)
         return succeed(None)
 
-    def _transferFailed(self, chat: Chat) -> None:
+    def _failed(self, chat: Chat) -> None:
         """Nobody took it: the chat stays (comes back) with who asked."""
         transfer, chat.transfer = chat.transfer, None
         assert transfer is not None
         self.journal.write(chat, [self.journal.event(
             chat, STATE, "system", f"{transfer.kind} failed", target=transfer.target)])
         if transfer.by in chat.record.operators:
-            self._notifyOperator(chat, transfer.by, "transfer_failed", target=transfer.target)
+            self.notices.toOperator(chat, transfer.by, "transfer_failed",
+                                    target=transfer.target)
         if transfer.kind == REDIRECT:
-            self._notifyClient(chat, "client_redirect_failed",
-                               name=self.displayName(transfer.by))
+            self.notices.toClient(chat, "client_redirect_failed",
+                                  name=self.team.displayName(transfer.by))
 
     # -- joining and leaving -------------------------------------------------------------
 
     def join(self, chat: Chat, operator: str, text: str, relay: bool) -> Deferred:
         """The asked operator accepted: they join, get the chat so far, and
         on a redirect the operator who asked leaves."""
-        call = chat.invitations.pop(operator)
-        if call.active():
-            call.cancel()
-        state = self.operators[operator]
-        state.invitations.discard(chat.id)
+        self.invitations.take(chat.id, operator)
         transfer, chat.transfer = chat.transfer, None
         record = chat.record
         record.operators = record.operators + (operator,)
-        state.chats.add(chat.id)
-        name = self.displayName(operator)
+        lifecycle.settleServing(record, chat.held)
+        self.team.joined(operator, chat.id)
+        name = self.team.displayName(operator)
         # Everyone learns who joined before hearing them: their words are
         # stored after the "joined" notices and relayed once stored; the
         # store lands writes in the order they were asked for.
@@ -241,56 +262,52 @@ class Teamwork(Clients):
                                                                   "joined")], save=True)
         self.replayTo(chat, operator)
         for other in record.operators[:-1]:
-            self._notifyOperator(chat, other, "operator_joined_team", name=name)
-        self._notifyClient(chat, "operator_joined", name=name)
+            self.notices.toOperator(chat, other, "operator_joined_team", name=name)
+        self.notices.toClient(chat, "operator_joined", name=name)
         if transfer is not None and transfer.kind == REDIRECT and \
                 transfer.by in record.operators and transfer.by != operator:
             self.leave(chat, transfer.by, handed_to=operator)
         if relay:
             d = self.journal.write(
                 chat, [self.journal.event(chat, MESSAGE, operator, text)],
-                then=lambda: self._relayFromOperator(  # type: ignore[attr-defined]
-                    chat, operator, text, None, False, None),
-                refuse=partial(self.refusal, self.operatorLanguages(operator)))
-        self.refreshPresence()
+                then=lambda: self.relay.fromOperator(chat, operator, text),
+                refuse=partial(self.notices.refusal, self.team.languages(operator)))
+        self.presences.refresh()
         return d
 
     def leave(self, chat: Chat, operator: str, handed_to: str | None = None) -> None:
         record = chat.record
         record.operators = tuple(o for o in record.operators if o != operator)
         chat.muted.discard(operator)
-        state = self.operators.get(operator)
-        now = self.clock.seconds()
-        if state is not None:
-            state.chats.discard(chat.id)
-            if not state.chats:
-                state.idle_since = now
+        lifecycle.settleServing(record, chat.held)
+        self.team.left(operator, chat.id, self.clock.seconds())
         self.journal.write(chat, [self.journal.event(chat, STATE, operator, "left")],
                            save=True)
         if handed_to is not None:
-            self._notifyOperator(chat, operator, "handed_over", name=self.displayName(handed_to))
+            self.notices.toOperator(chat, operator, "handed_over",
+                                    name=self.team.displayName(handed_to))
         else:
-            self._notifyOperator(chat, operator, "you_left")
-            self._notifyClient(chat, "operator_left", name=self.displayName(operator))
+            self.notices.toOperator(chat, operator, "you_left")
+            self.notices.toClient(chat, "operator_left", name=self.team.displayName(operator))
         for other in record.operators:
-            self._notifyOperator(chat, other, "operator_left_team",
-                                 name=self.displayName(operator))
-        self.dispatch()
-        self.refreshPresence()
+            self.notices.toOperator(chat, other, "operator_left_team",
+                                    name=self.team.displayName(operator))
+        self.offers.dispatch()
+        self.presences.refresh()
 
     def replayTo(self, chat: Chat, operator: str, last: int = REPLAY_EVENTS) -> Deferred:
         """R-OPS-1: the whole chat so far (its ``last`` messages), with times
         and authors."""
         def send(events: list[ChatEvent]) -> None:
-            lines = [self._replayLine(chat, e) for e in events if e.kind == MESSAGE][-last:]
+            lines = [self._replayLine(e) for e in events if e.kind == MESSAGE][-last:]
             if lines:
-                self._notifyOperator(chat, operator, "chat_so_far", lines="\n".join(lines))
+                self.notices.toOperator(chat, operator, "chat_so_far", lines="\n".join(lines))
 
         return self.store.chatEvents(chat.id).addCallback(send).addErrback(
             lambda f: log.failure("Could not replay chat {chat}", f, chat=chat.id))
 
-    def _replayLine(self, chat: Chat, event: ChatEvent) -> str:
+    def _replayLine(self, event: ChatEvent) -> str:
         at = time.strftime("%H:%M:%S", time.gmtime(event.at))
-        who = "Client" if event.author == "client" else self.displayName(event.author)
+        who = "Client" if event.author == "client" else self.team.displayName(event.author)
         muted = " (muted)" if event.data.get("muted") else ""
         return f"[{at}] {who}{muted}: {event.text}"

@@ -1,0 +1,64 @@
+"""
+Each node's queue (R-CHAT-1, R-ROUTE-9): first come first served, a chat
+that lost its operator goes first. The only place a queue changes, and the
+only sender of "you are now number N" to the clients who moved up. Read like
+a mapping of node name -> the queued chat ids in order.
+"""
+from __future__ import annotations
+
+from typing import Iterator, Mapping
+
+from imsupport.core.chat import Chat
+from imsupport.core.chats import Chats
+from imsupport.core.notices import Notices
+
+
+class Queues(Mapping[str, list[int]]):
+    def __init__(self, chats: Chats, notices: Notices) -> None:
+        self.chats = chats
+        self.notices = notices
+        self._queues: dict[str, list[int]] = {}
+
+    def __getitem__(self, node: str) -> list[int]:
+        return list(self._queues[node])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._queues)
+
+    def __len__(self) -> int:
+        return len(self._queues)
+
+    def length(self, node: str) -> int:
+        return len(self._queues.get(node, ()))
+
+    def position(self, chat: Chat) -> int:
+        """1 for the first in its node's queue."""
+        return self._queues[chat.node].index(chat.id) + 1
+
+    def waiting(self, node: str) -> Iterator[Chat]:
+        """The node's queued chats, first first (as queued when asked: the
+        queue may change while they are looked at)."""
+        chats = self.chats
+        for chat_id in list(self._queues.get(node, ())):
+            chat = chats.get(chat_id)
+            if chat is not None:
+                yield chat
+
+    def add(self, chat: Chat) -> None:
+        self._queues.setdefault(chat.node, []).append(chat.id)
+
+    def putFirst(self, chat: Chat) -> None:
+        self._queues.setdefault(chat.node, []).insert(0, chat.id)
+
+    def leave(self, chat: Chat) -> bool:
+        """Out of the queue; everyone behind it is told their new place."""
+        queue = self._queues.get(chat.node, [])
+        if chat.id not in queue:
+            return False
+        index = queue.index(chat.id)
+        queue.remove(chat.id)
+        for position, later in enumerate(queue[index:], start=index + 1):
+            waiting = self.chats.get(later)
+            if waiting is not None and waiting.client_lines:
+                self.notices.toClient(waiting, "queue_position", position=position)
+        return True

@@ -1,0 +1,50 @@
+"""
+What an operator's command acts through (R-CMD-*, R-CMD-10): a command's
+``context.core``. Built-in commands and plugins reach the parts they need
+here (the store, the FAQ, the notices, closing and transfers, the operator's
+own words), never the core's front, so the parts stay a graph without
+cycles.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from twisted.internet.defer import Deferred
+
+from imsupport.config import ServiceConfig
+from imsupport.core.chat import Chat
+from imsupport.core.closing import Closing
+from imsupport.core.commands import Commands
+from imsupport.core.faq import FaqIndex
+from imsupport.core.i18n import Translator
+from imsupport.core.notices import Notices
+from imsupport.core.team import Team
+from imsupport.core.transfers import Transfers
+from imsupport.core.words import OperatorWords
+from imsupport.store.interfaces import IStore
+
+
+@dataclass
+class Workspace:
+    service: ServiceConfig
+    store: IStore
+    translator: Translator
+    team: Team
+    notices: Notices
+    closing: Closing
+    transfers: Transfers
+    words: OperatorWords
+    commands: Commands
+    faq: FaqIndex = field(default_factory=lambda: FaqIndex(()))  # replaced with the directory
+
+    def isAdmin(self, jid: str) -> bool:
+        return jid in self.service.admins
+
+    def isOperator(self, jid: str) -> bool:
+        return jid in self.team
+
+    def displayName(self, jid: str) -> str:
+        return self.team.displayName(jid)
+
+    def closeChat(self, chat: Chat, reason: str, by: str | None = None) -> Deferred:
+        return self.closing.close(chat, reason, by)
