@@ -21,7 +21,7 @@ from imsupport.core.eligibility import EligibilityChecks, IEligibilityCheck, loa
 from imsupport.core.filters import MessageFilter
 from imsupport.core.service import SupportCore
 from imsupport.core.switches import Switches
-from imsupport.store import makeStore
+from imsupport.store import makeStore, redactUrl
 from imsupport.store.interfaces import IStore
 from imsupport.web.app import WebSide
 from imsupport.xmpp.addresses import Addresses
@@ -50,11 +50,7 @@ class ImsupportService(MultiService):
             config.xmpp.secret, max_delay=config.xmpp.reconnect_max_delay)
         plugins = config.plugins
         self.pluginCommands = list(commands)
-        if filters is None:
-            settings = config.filters
-            filters = MessageFilter.fromConfig(settings.internal_domains,
-                                               settings.profanity_allow, settings.profanity_files)
-        self.filters = filters
+        self.filters = config.filters.build() if filters is None else filters
         if checks is None:
             checks = loadChecks(plugins.options)
         self.eligibility = EligibilityChecks(checks, reactor, timeout=plugins.check_timeout)
@@ -78,7 +74,7 @@ class ImsupportService(MultiService):
                 break
             except Exception:
                 log.failure("Could not open the store at {url}; retrying in {delay} s",
-                            url=self._safeUrl(), delay=STORE_RETRY)
+                            url=redactUrl(self.config.storage.url), delay=STORE_RETRY)
                 yield self._sleep(STORE_RETRY)
         if not self.running:
             return
@@ -126,13 +122,6 @@ class ImsupportService(MultiService):
         d: Deferred = Deferred()
         self.reactor.callLater(seconds, d.callback, None)
         return d
-
-    def _safeUrl(self) -> str:
-        url = self.config.storage.url
-        if "@" in url and "://" in url:
-            scheme, rest = url.split("://", 1)
-            return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
-        return url
 
     @inlineCallbacks
     def stopService(self):  # type: ignore[no-untyped-def]

@@ -9,7 +9,6 @@ from twisted.python import usage
 from imsupport.config import ConfigError, loadConfig
 from imsupport.core.commands import commandPluginNames, loadCommands
 from imsupport.core.eligibility import loadChecks
-from imsupport.core.filters import MessageFilter
 
 
 class Options(usage.Options):
@@ -31,9 +30,7 @@ class Options(usage.Options):
             self["commands"] = loadCommands(options)
             self["checks"] = loadChecks({name: table for name, table in options.items()
                                          if name not in commandNames})
-            filters = self["loaded"].filters
-            self["filters"] = MessageFilter.fromConfig(
-                filters.internal_domains, filters.profanity_allow, filters.profanity_files)
+            self["filters"] = self["loaded"].filters.build()
         except ValueError as e:
             raise usage.UsageError(f"{self['config']}: {e}") from None
 

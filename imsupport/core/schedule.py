@@ -10,6 +10,7 @@ I/O; callers pass ``now`` as POSIX seconds.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator, Sequence
@@ -17,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from imsupport.configvalues import scheduleItems
 
 Span = tuple[int, int]  # [start, end) in minutes after local midnight; end may be 1440
 Spans = tuple[Span, ...]
@@ -32,7 +31,10 @@ UPCOMING_DAYS = 14  # exceptions this close are worth telling a client about
 # UTC offsets are sampled this often to find DST jumps; real zones never
 # change offset twice within it, so a change between two samples is one jump.
 _OFFSET_SAMPLE = 6 * 3600
-_EXCEPTION = re.compile(r"(\d{4}-\d\d-\d\d)\s+(\S.*)")
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_SPAN = re.compile(r"(\d\d):(\d\d)\s*-\s*(\d\d):(\d\d)")
+_SCHEDULE_ITEM = re.compile(r"(?P<days>.+?)\s+(?P<span>\S+\s*-\s*\S+)")
+_EXCEPTION = re.compile(r"(?P<day>\d{4}-\d\d-\d\d)\s+(?P<rest>closed|\d\d:\d\d\s*-\s*\d\d:\d\d)")
 
 
 def _zoneInfo(name: str) -> ZoneInfo:
@@ -54,24 +56,83 @@ def _merge(spans: Sequence[Span]) -> Spans:
     return tuple(merged)
 
 
-def _parseException(text: str) -> tuple[date, Spans]:
-    """One "YYYY-MM-DD HH:MM-HH:MM" or "YYYY-MM-DD closed" exception.
+class ScheduleError(ValueError):
+    """Schedule or exception text is wrong. The message is a phrase that reads
+    after the name of the key holding the text ("has an impossible time
+    25:00"), which is how the config loader reports it."""
 
-    The span rules (24:00 only as an end, start before end) belong to the
-    config parser; reading the span as a one-day schedule item reuses them
-    instead of keeping a second copy that could drift.
+
+def _quoted(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _minutes(hh: str, mm: str, end: bool) -> int:
+    """24:00 may end a span (open until midnight); nothing else past 23:59."""
+    h, m = int(hh), int(mm)
+    if m > 59 or h > 24 or (h == 24 and (m or not end)):
+        raise ScheduleError(f"has an impossible time {hh}:{mm}")
+    return h * 60 + m
+
+
+def _span(text: str) -> Span:
+    match = _SPAN.fullmatch(text.strip())
+    if not match:
+        raise ScheduleError(f'has {_quoted(text)} where a time span like "09:00-18:00" belongs')
+    h1, m1, h2, m2 = match.groups()
+    start, end = _minutes(h1, m1, False), _minutes(h2, m2, True)
+    if start >= end:
+        raise ScheduleError(f"has a span {_quoted(text)} that does not end after it starts "
+                            '(split overnight hours: "Fri 22:00-24:00; Sat 00:00-06:00")')
+    return start, end
+
+
+def _days(text: str) -> tuple[int, ...]:
+    days: list[int] = []
+    for part in text.split(","):
+        first, _, last = (p.strip() for p in part.partition("-"))
+        if first not in DAYS or (last and last not in DAYS):
+            raise ScheduleError(f"has days {_quoted(text)}; days are {', '.join(DAYS)}, "
+                                'as "Mon", "Mon-Fri" or "Mon,Wed"')
+        a, b = DAYS.index(first), DAYS.index(last or first)
+        if b < a:
+            raise ScheduleError(f"has a day range {_quoted(part.strip())} that runs backwards")
+        days.extend(range(a, b + 1))
+    return tuple(sorted(set(days)))
+
+
+def scheduleItems(text: str) -> tuple[tuple[tuple[int, ...], int, int], ...]:
+    """Parse SPEC schedule syntax into (weekdays 0=Mon.., start, end minute) items.
+
+    Pure and strict so a typo fails at start-up (the config loader checks
+    every schedule with it) instead of quietly keeping a node closed.
     """
+    items = []
+    for item in (i.strip() for i in text.split(";")):
+        if not item:
+            continue  # a trailing ";" is harmless
+        match = _SCHEDULE_ITEM.fullmatch(item)
+        if not match:
+            raise ScheduleError(f'has {_quoted(item)} where an item like '
+                                '"Mon-Fri 09:00-18:00" belongs')
+        items.append((_days(match["days"]), *_span(match["span"])))
+    if not items:
+        raise ScheduleError('must list opening hours like '
+                            '"Mon-Fri 09:00-18:00; Sat 10:00-14:00"')
+    return tuple(items)
+
+
+def parseException(text: str) -> tuple[date, Spans]:
+    """One "YYYY-MM-DD HH:MM-HH:MM" or "YYYY-MM-DD closed" exception, with the
+    span rules of schedule items; the config loader checks exceptions with it."""
     match = _EXCEPTION.fullmatch(text.strip())
     if not match:
-        raise ValueError(f'exception {text!r} is not "YYYY-MM-DD HH:MM-HH:MM" '
-                         'or "YYYY-MM-DD closed"')
-    day, rest = date.fromisoformat(match[1]), match[2].strip()
-    if rest == "closed":
-        return day, ()
-    items = scheduleItems("Mon " + rest)
-    if len(items) != 1:
-        raise ValueError(f"exception {text!r} must have exactly one time span")
-    return day, ((items[0][1], items[0][2]),)
+        raise ScheduleError('must be "YYYY-MM-DD HH:MM-HH:MM" or "YYYY-MM-DD closed", '
+                            f"got {_quoted(text)}")
+    try:
+        day = date.fromisoformat(match["day"])
+    except ValueError:
+        raise ScheduleError(f"must be a real calendar date, got {_quoted(text)}") from None
+    return day, (() if match["rest"] == "closed" else (_span(match["rest"]),))
 
 
 def _wallInstants(day: date, minute: int, zone: ZoneInfo) -> set[int]:
@@ -139,7 +200,7 @@ class Schedule:
             weekly = tuple(_merge(spans) for spans in days)
         byDate: dict[date, list[Span]] = {}
         for item in exceptions:
-            day, spans = _parseException(item)
+            day, spans = parseException(item)
             byDate.setdefault(day, []).extend(spans)  # same date twice = union
         return cls(timezone, weekly, tuple(sorted((d, _merge(s)) for d, s in byDate.items())))
 
@@ -268,8 +329,8 @@ def _runs(weekly: tuple[Spans, ...]) -> list[tuple[int, int, Spans]]:
 
 # -- temporary nodes (R-NODE-2) ------------------------------------------------
 
-def _window(activeFrom: str | None, activeUntil: str | None,
-            timezone: str) -> tuple[float, float]:
+def windowBounds(activeFrom: str | None, activeUntil: str | None,
+                 timezone: str) -> tuple[float, float]:
     """The window as POSIX seconds; a bound without a UTC offset is node-local
     time (fold=0, as the config loader reads it), a missing bound is unbounded."""
     zone = _zoneInfo(timezone)
@@ -285,14 +346,14 @@ def _window(activeFrom: str | None, activeUntil: str | None,
 def activeWindow(active_from: str | None, active_until: str | None,
                  timezone: str, now: float) -> bool:
     """Whether a temporary node is inside its [active_from, active_until) window."""
-    start, end = _window(active_from, active_until, timezone)
+    start, end = windowBounds(active_from, active_until, timezone)
     return start <= now < end
 
 
 def windowNextChange(active_from: str | None, active_until: str | None,
                      timezone: str, now: float) -> float | None:
     """When activeWindow next flips after ``now``; None when it never will."""
-    start, end = _window(active_from, active_until, timezone)
+    start, end = windowBounds(active_from, active_until, timezone)
     state = start <= now < end
     for bound in (start, end):
         if now < bound < math.inf and (start <= bound < end) != state:

@@ -28,6 +28,7 @@ from imsupport.store import sql
 from imsupport.store.interfaces import StoreError, StoreUnavailable
 from imsupport.store.relational import RelationalStore
 from imsupport.store.upgrade import Step
+from imsupport.store.urls import redactUrl
 
 log = Logger()
 
@@ -60,7 +61,7 @@ def unavailable(error: BaseException) -> bool:
 def parseUrl(url: str, schema: str | None = None) -> tuple[str, str | None, str]:
     """Splits ``postgresql://user:pw@host:port/db?schema=s&...`` into the DSN
     libpq gets, the schema (the ``schema`` argument wins over the URL's) and
-    a description for messages, without the password."""
+    a description for messages: the URL without its query and password."""
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres"):
         raise ValueError(f"not a PostgreSQL URL: {url!r}")
@@ -70,11 +71,8 @@ def parseUrl(url: str, schema: str | None = None) -> tuple[str, str | None, str]
     schema = schema or urlSchema
     if schema is not None and not SCHEMA_NAME.match(schema):
         raise ValueError(f"PostgreSQL schema name {schema!r} must be letters, digits and _")
-    host = parts.hostname or "localhost"
-    where = f"{parts.scheme}://{parts.username + '@' if parts.username else ''}{host}"
-    where += f":{parts.port}" if parts.port else ""
-    where += parts.path + (f" (schema {schema})" if schema else "")
-    return dsn, schema, where
+    where = redactUrl(urlunsplit(parts._replace(query="", fragment="")))
+    return dsn, schema, where + (f" (schema {schema})" if schema else "")
 
 
 def _placeholders(text: str) -> str:

@@ -729,10 +729,11 @@ def _pg_connect(url: str) -> Any:
 
 
 def check_postgres(url: str) -> None:
+    from imsupport.store.urls import redactUrl
     try:
         _pg_connect(url).close()
     except Exception as e:  # noqa: BLE001 -- any failure: report it, go on
-        raise BenchError(f"cannot connect to PostgreSQL at {re.sub(r'://[^@/]*@', '://***@', url)}: "
+        raise BenchError(f"cannot connect to PostgreSQL at {redactUrl(url)}: "
                          f"{str(e).strip()}\n(start it, pass --pg-url, or run with --stores sqlite)"
                          ) from None
 

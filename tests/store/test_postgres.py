@@ -26,6 +26,9 @@ def test_parse_url() -> None:
     assert where == "postgresql://bob@db.example:6543/support (schema s1)"
     assert "secret" not in where
     assert parseUrl("postgres://db/x?schema=s1", schema="s2")[1] == "s2"
+    # "@" in the password, and one in the query: neither reaches the description
+    where = parseUrl("postgresql://bob:p@ss@db.example/support?password=p@ss")[2]
+    assert where == "postgresql://bob@db.example/support"
     with pytest.raises(ValueError, match="schema name"):
         parseUrl("postgresql://db/x", schema='x"; DROP TABLE chats; --')
 

@@ -93,6 +93,8 @@ def test_make_store_by_url(tmp_path: Path) -> None:
     assert isinstance(makeStore("memory:"), MemoryStore)
     absolute = makeStore(f"sqlite://{tmp_path}/x.sqlite")
     assert isinstance(absolute, SQLiteStore) and absolute.path == f"{tmp_path}/x.sqlite"
+    sqlalchemy = makeStore(f"sqlite:///{tmp_path}/x.sqlite")  # four slashes, the same file
+    assert isinstance(sqlalchemy, SQLiteStore) and sqlalchemy.path == f"{tmp_path}/x.sqlite"
     relative = makeStore("sqlite:var/imsupport.sqlite")
     assert isinstance(relative, SQLiteStore) and relative.path == "var/imsupport.sqlite"
     for url in ("postgresql://u@db.example:5432/support", "postgres://u@db.example/support"):
@@ -101,7 +103,8 @@ def test_make_store_by_url(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("url", ["mysql://u@h/db", "sqlite.db", "", "memory", "sqlite:",
-                                 "sqlite://host/db.sqlite", "sqlite:///var/lib/"])
+                                 "sqlite://host/db.sqlite", "sqlite:///var/lib/",
+                                 "sqlite://///var/db.sqlite"])
 def test_make_store_refuses_unknown_urls(url: str) -> None:
     with pytest.raises(ValueError, match="URL"):
         makeStore(url)
@@ -109,6 +112,8 @@ def test_make_store_refuses_unknown_urls(url: str) -> None:
 
 def test_sqlite_path() -> None:
     assert sqlitePath("sqlite:///var/lib/imsupport/imsupport.sqlite") == \
+        "/var/lib/imsupport/imsupport.sqlite"
+    assert sqlitePath("sqlite:////var/lib/imsupport/imsupport.sqlite") == \
         "/var/lib/imsupport/imsupport.sqlite"
     assert sqlitePath("sqlite:data/x.sqlite") == "data/x.sqlite"
 

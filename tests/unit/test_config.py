@@ -12,14 +12,13 @@ import copy
 import json
 import os
 import re
-from dataclasses import fields
+from dataclasses import MISSING, fields, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from imsupport.core.ratelimit import RateLimit
 from imsupport.config import (
     ApiToken,
     Config,
@@ -34,8 +33,10 @@ from imsupport.config import (
     loadConfig,
     parseConfig,
 )
-from imsupport.configvalues import scheduleItems
+from imsupport.configvalues import fieldDefault
 from imsupport.core.model import FaqEntry, Group, Node, Operator
+from imsupport.core.ratelimit import RateLimit
+from imsupport.core.schedule import scheduleItems
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -310,6 +311,78 @@ name = "help"
     assert (group.wave, group.auto, group.escalate_after, group.max_declines) == (1, True, 120, 1)
 
 
+# Every default is written once, in its dataclass field: a changed field
+# default is what the loader then gives for a missing key. The text names
+# every table but leaves out every key that has a default.
+EVERY_TABLE = MINIMAL + '''
+[[api_tokens]]
+name = "crm"
+token = "t"
+[[operators]]
+jid = "anna@shop.example"
+[[nodes]]
+name = "help"
+  [[nodes.groups]]
+  name = "all"
+[[faq]]
+id = "delivery"
+question = "Q?"
+answer = "A."
+'''
+_READ_FROM = {
+    ServiceConfig: lambda c: c.service, XmppConfig: lambda c: c.xmpp,
+    StorageConfig: lambda c: c.storage, WebConfig: lambda c: c.web,
+    ApiToken: lambda c: c.api_tokens[0], FiltersConfig: lambda c: c.filters,
+    LimitsConfig: lambda c: c.limits, PluginsConfig: lambda c: c.plugins,
+    Operator: lambda c: c.directory.operators[0], Node: lambda c: c.directory.nodes[0],
+    Group: lambda c: c.directory.nodes[0].groups[0], FaqEntry: lambda c: c.directory.faq[0],
+}
+# Defaults that depend on the rest of the file, so no field holds them:
+CONTEXTUAL = {
+    (XmppConfig, "secret"),  # required, although a test's XmppConfig() may leave it empty
+    (Operator, "name"), (Operator, "languages"), (Node, "languages"),  # jid, default_language
+    (LimitsConfig, "max_stanza_bytes"),  # at least WIRE_FACTOR x max_message_bytes
+    (PluginsConfig, "options"),  # the [plugins.<name>] tables
+    (Group, "operators"),  # () would leave the group empty; names must be declared
+    (Node, "groups"),  # [[nodes.groups]] tables, not a value
+}
+DEFAULTED = [(cls, f.name) for cls in _READ_FROM for f in fields(cls)
+             if (f.default is not MISSING or f.default_factory is not MISSING)
+             and (cls, f.name) not in CONTEXTUAL]
+
+
+def _another(value: Any) -> Any:
+    """A value of the same kind that no default has."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, (int, float)):
+        return value + 7
+    if isinstance(value, str):
+        return value + "-changed"
+    if isinstance(value, tuple):
+        return value + ("changed",)
+    if isinstance(value, RateLimit):
+        return replace(value, message_burst=value.message_burst + 7)
+    return "changed"  # None: schedules, windows
+
+
+def test_theLoaderAndTheDataclassesAgreeOnEveryDefault(tmp_path: Path) -> None:
+    config = loadConfig(write(tmp_path, EVERY_TABLE))
+    assert {cls for cls, _ in DEFAULTED} == set(_READ_FROM)
+    for cls, name in DEFAULTED:
+        assert getattr(_READ_FROM[cls](config), name) == fieldDefault(cls, name), (cls, name)
+
+
+@pytest.mark.parametrize("cls, name", DEFAULTED, ids=lambda x: getattr(x, "__name__", x))
+def test_aMissingKeyTakesItsFieldsDefault(monkeypatch: pytest.MonkeyPatch, cls: type,
+                                          name: str) -> None:
+    changed = _another(fieldDefault(cls, name))
+    declared = next(f for f in fields(cls) if f.name == name)
+    monkeypatch.setattr(declared, "default", changed)
+    config = parseConfig(EVERY_TABLE)
+    assert getattr(_READ_FROM[cls](config), name) == changed
+
+
 # -- accepted variations --------------------------------------------------------------
 
 def _node(c: Config) -> Node:
@@ -354,6 +427,9 @@ ACCEPTED = [
      "postgresql://imsupport@db:5432/imsupport"),
     ("storage.url", "postgres://db/x", lambda c: c.storage.url, "postgres://db/x"),
     ("storage.url", "sqlite:/srv/x.sqlite", lambda c: c.storage.url, "sqlite:///srv/x.sqlite"),
+    # four slashes, as SQLAlchemy spells an absolute path, read the same as three
+    ("storage.url", "sqlite:////srv/x.sqlite", lambda c: c.storage.url, "sqlite:///srv/x.sqlite"),
+    ("storage.url", "sqlite:////srv/../x.sqlite", lambda c: c.storage.url, "sqlite:///x.sqlite"),
     ("web.public_url", "https://support.shop.example/", lambda c: c.web.public_url,
      "https://support.shop.example/"),
     ("api_tokens.0.scopes", ["admin"], lambda c: c.api_tokens[0].scopes, ("admin",)),
@@ -615,6 +691,8 @@ REJECTED = [
     ("storage.url", "sqlite:///", 'storage.url must be "sqlite:///absolute/path/file" or'),
     ("storage.url", "sqlite:data/", 'storage.url must be "sqlite:///absolute/path/file" or'),
     ("storage.url", "sqlite://host/x", 'storage.url must be "sqlite:///absolute/path/file" or'),
+    ("storage.url", "sqlite://///x", 'storage.url must be "sqlite:///absolute/path/file" or'),
+    ("storage.url", "sqlite:////", 'storage.url must be "sqlite:///absolute/path/file" or'),
     ("storage.url", 1, "storage.url must be a string, got 1"),
     # plugins: the core checks the shape; each plugin checks its own table's keys
     ("plugins", 5, "plugins must be a table ([plugins]), got 5"),

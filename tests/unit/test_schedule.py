@@ -10,9 +10,11 @@ whole-minute offsets), so sampling each minute is an exhaustive check.
 """
 from __future__ import annotations
 
+import ast
 import math
 from dataclasses import FrozenInstanceError
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -21,7 +23,11 @@ from hypothesis import strategies as st
 from imsupport.core.schedule import (
     HORIZON,
     Schedule,
+    ScheduleError,
     activeWindow,
+    parseException,
+    scheduleItems,
+    windowBounds,
     windowNextChange,
 )
 
@@ -364,6 +370,44 @@ def test_parseRejectsGarbage(text, zone, exceptions):
         Schedule.parse(text, zone, exceptions)
 
 
+# -- the syntax: parsed here, checked by the config loader with the same parser ------
+
+@pytest.mark.parametrize("text, parsed", [
+    ("2026-12-31 closed", (date(2026, 12, 31), ())),
+    (" 2026-12-31  10:00 - 14:00 ", (date(2026, 12, 31), ((600, 840),))),
+    ("2027-01-01 00:00-24:00", (date(2027, 1, 1), ((0, 1440),))),
+])
+def test_parseException(text, parsed):
+    assert parseException(text) == parsed
+
+
+@pytest.mark.parametrize("parse, text, message", [
+    (parseException, "2026-02-30 closed", 'must be a real calendar date, got "2026-02-30 closed"'),
+    (parseException, "2026-12-31 10:00-14:00;",
+     'must be "YYYY-MM-DD HH:MM-HH:MM" or "YYYY-MM-DD closed", got "2026-12-31 10:00-14:00;"'),
+    (parseException, "2026-12-31 10:00-24:30", "has an impossible time 24:30"),
+    (scheduleItems, "Mon-Fri 09:00-25:00", "has an impossible time 25:00"),
+    (scheduleItems, "Пн 09:00-18:00", 'has days "Пн"; days are Mon, Tue, Wed, Thu, Fri, Sat, '
+     'Sun, as "Mon", "Mon-Fri" or "Mon,Wed"'),
+])
+def test_syntaxErrorsReadAfterTheKeyThatHoldsTheText(parse, text, message):
+    with pytest.raises(ScheduleError) as caught:
+        parse(text)
+    assert str(caught.value) == message
+    assert isinstance(caught.value, ValueError)
+
+
+def test_theCoreDoesNotImportTheConfigReaders():
+    core = Path(__file__).resolve().parents[2] / "imsupport" / "core"
+    assert (core / "schedule.py").exists()
+    for path in sorted(core.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                     for a in node.names}
+        assert "imsupport.configvalues" not in imported, path
+
+
 # -- temporary nodes ---------------------------------------------------------------
 
 LAUNCH = ("2026-05-01T09:00:00+03:00", "2026-05-10T18:00:00+03:00")
@@ -405,6 +449,13 @@ def test_activeWindow(active_from, active_until, zone, now, active, change):
     if got is not None:
         assert activeWindow(active_from, active_until, zone, got) is not active
         assert activeWindow(active_from, active_until, zone, got - 1) is active
+
+
+def test_windowBoundsReadNaiveTimesInTheNodesZone():
+    # the config loader refuses a window that closes before it opens with these bounds
+    assert windowBounds("2026-05-01T09:00", "2026-05-01T09:00:00+03:00", "Europe/Moscow") == (
+        at("2026-05-01T06:00:00"), at("2026-05-01T06:00:00"))
+    assert windowBounds(None, None, "UTC") == (-math.inf, math.inf)
 
 
 @pytest.mark.parametrize("active_from, active_until, zone", [
