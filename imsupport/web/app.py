@@ -31,6 +31,8 @@ class WebSide:
         self.core = core
         self.xmpp_connected = xmpp_connected
         self.store_ready = store_ready
+        self.registry = metrics.metricsRegistry(
+            metrics.ServiceCollector(core, xmpp_connected, store_ready))
 
     @app.route("/healthz", methods=["GET"])
     def healthz(self, request: IRequest) -> bytes:
@@ -48,9 +50,9 @@ class WebSide:
 
     @app.route("/metrics", methods=["GET"])
     def metrics(self, request: IRequest) -> bytes:
-        request.setHeader(b"content-type", b"text/plain; version=0.0.4; charset=utf-8")
-        return metrics.render(self.core(), self.xmpp_connected(),
-                              self.store_ready()).encode("utf-8")
+        request.setHeader(b"content-type", metrics.CONTENT_TYPE.encode())
+        request.setHeader(b"cache-control", b"no-store")
+        return metrics.render(self.registry)
 
     @app.handle_errors(Exception)
     def failed(self, request: IRequest, failure: Failure) -> bytes:

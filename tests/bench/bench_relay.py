@@ -91,6 +91,8 @@ from typing import Any
 from tests.bench.fastclient import FastClient, Incoming, XmppFailure
 from tests.e2e.prosody import Prosody, ProsodyError
 from tests.e2e.service import (
+from tests.metricstext import has, samples
+from tests.metricstext import has, samples
     ImsupportProcess,
     ServiceError,
     free_port,
@@ -548,12 +550,12 @@ class Bench:
     async def _wait_free(self, service: ImsupportProcess, operators: list[FastClient],
                          timeout: float = 30.0) -> None:
         """The service follows every operator's presence: all N are free."""
-        want = f'imsupport_operators{{state="free"}} {len(operators)}'
+        want = len(operators)
         deadline = time.monotonic() + timeout
         text = ""
         while time.monotonic() < deadline:
             text = await asyncio.to_thread(_metrics_text, service)
-            if want in text:
+            if has(text, 'imsupport_operators{state="free"}', want):
                 return
             if not service.running:
                 break
@@ -705,15 +707,7 @@ def _metrics_summary(service: ImsupportProcess) -> str:
 
 
 def _metric_values(service: ImsupportProcess) -> dict[str, float]:
-    values: dict[str, float] = {}
-    for line in _metrics_text(service).splitlines():
-        if line and not line.startswith("#") and "{" not in line:
-            name, _, value = line.partition(" ")
-            try:
-                values[name] = float(value)
-            except ValueError:
-                pass
-    return values
+    return samples(_metrics_text(service))
 
 
 # -- PostgreSQL ---------------------------------------------------------------------

@@ -17,6 +17,7 @@ import pytest
 
 from tests.e2e.service import _TWISTD
 from tests.e2e.xmppclient import TestClient
+from tests.metricstext import has
 
 COMPONENT = "support.shop.test"
 SALES = f"sales@{COMPONENT}"
@@ -59,7 +60,7 @@ def wait_operator_followed(service, operator, timeout=10.0):
     """The service subscribes to operators and learns their presence."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if 'imsupport_operators{state="free"} 1' in metrics(service):
+        if has(metrics(service), 'imsupport_operators{state="free"}', 1):
             return
         time.sleep(0.1)
     raise AssertionError(f"{operator.bare} never became free:\n{metrics(service)}\n"

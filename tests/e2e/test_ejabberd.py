@@ -20,6 +20,7 @@ import pytest
 from tests.e2e.ejabberd import Ejabberd, available
 from tests.e2e.service import ImsupportProcess, free_port, make_config, sqlite_url
 from tests.e2e.xmppclient import TestClient
+from tests.metricstext import has
 
 COMPONENT = "support.shop.test"
 SALES = f"sales@{COMPONENT}"
@@ -106,7 +107,7 @@ def wait_operator_free(service: ImsupportProcess, timeout: float = 15.0) -> None
     """The service subscribed to the operator through ejabberd and sees them free."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if 'imsupport_operators{state="free"} 1' in metrics(service):
+        if has(metrics(service), 'imsupport_operators{state="free"}', 1):
             return
         time.sleep(0.1)
     raise AssertionError(f"the operator never became free:\n{metrics(service)}"

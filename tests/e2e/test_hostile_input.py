@@ -11,6 +11,7 @@ import re
 from tests.e2e.service import FAST_CLIENTS
 
 from tests.e2e.test_chat_path import (
+from tests.metricstext import has
     COMPONENT,
     SALES,
     metrics,
@@ -56,7 +57,7 @@ def stream_never_dropped(service):
         service.log_tail()
     status, health = service.health()
     assert status == 200 and health["xmpp"] is True
-    assert "imsupport_xmpp_connected 1" in metrics(service)
+    assert has(metrics(service), "imsupport_xmpp_connected", 1)
 
 
 def deliveries(receiver, sender_address, texts, timeout=30.0):

@@ -9,6 +9,7 @@ from treq.testing import StubTreq
 from imsupport.web.app import WebSide
 
 from tests.unit.fakes import ALICE, IVAN, OLGA, makeCore, online
+from tests.metricstext import has, samples
 
 
 def stub(core=None, xmpp=True, store=True):
@@ -52,10 +53,13 @@ def test_metrics_prometheus_text():
                  "imsupport_messages_relayed_total 1",
                  "imsupport_rate_limited_total 2",
                  "imsupport_xmpp_connected 1"]:
-        assert line in text.splitlines(), line
+        sample, value = line.rsplit(" ", 1)
+        assert has(text, sample, float(value)), line
     assert "# TYPE imsupport_store_write_seconds histogram" in text
-    count = [l for l in text.splitlines() if l.startswith("imsupport_store_write_seconds_count")]
-    assert int(count[0].split()[1]) > 5
+    assert samples(text)["imsupport_store_write_seconds_count"] > 5
+    for process in ("process_resident_memory_bytes", "process_cpu_seconds_total",
+                    "process_open_fds"):
+        assert samples(text)[process] > 0, f"the library's process metrics: {process}"
 
 
 @pytest_twisted.inlineCallbacks

@@ -10,6 +10,7 @@ from treq.testing import StubTreq
 from imsupport.core.journal import PROBE_EVERY, RETRY_EVERY
 from imsupport.web.app import WebSide
 from tests.unit.test_store_outage import activeOutageCore
+from tests.metricstext import has
 
 
 def get(core, path):
@@ -28,7 +29,7 @@ def test_healthz_shows_the_store_down_while_it_cannot_write_and_up_again():
     assert json.loads((yield response.content())) == {
         "status": "degraded", "xmpp": True, "store": False}
     text = (yield (yield get(core, "/metrics")).content()).decode()
-    assert "imsupport_store_up 0" in text.splitlines()
+    assert has(text, "imsupport_store_up", 0)
 
     store.down = False
     clock.advance(RETRY_EVERY)
