@@ -90,9 +90,8 @@ from typing import Any
 
 from tests.bench.fastclient import FastClient, Incoming, XmppFailure
 from tests.e2e.prosody import Prosody, ProsodyError
+from tests.metricstext import has, samples
 from tests.e2e.service import (
-from tests.metricstext import has, samples
-from tests.metricstext import has, samples
     ImsupportProcess,
     ServiceError,
     free_port,

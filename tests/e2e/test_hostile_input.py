@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 
 from tests.e2e.service import FAST_CLIENTS
+from tests.metricstext import has
 
 from tests.e2e.test_chat_path import (
-from tests.metricstext import has
     COMPONENT,
     SALES,
     metrics,
