@@ -21,16 +21,12 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from imsupport.configvalues import (
-    ConfigError,
-    _nonNegative,
-    _port,
-    _positive,
     OFF_HOURS,
     PLUGIN_NAME,
     RINGS,
     SCOPES,
     SEED_MODES,
-    _Table,
+    ConfigError,
     _bareJid,
     _bool,
     _choice,
@@ -44,10 +40,14 @@ from imsupport.configvalues import (
     _localPath,
     _name,
     _nodeName,
+    _nonNegative,
+    _port,
+    _positive,
     _positiveNumber,
     _schedule,
     _show,
     _storageUrl,
+    _Table,
     _text,
     _timezone,
     _unique,
@@ -55,7 +55,6 @@ from imsupport.configvalues import (
 )
 from imsupport.core.model import Directory, FaqEntry, Group, Node, Operator
 from imsupport.core.ratelimit import CLIENT_LIMIT, OPERATOR_LIMIT, RateLimit
-
 
 
 @dataclass(frozen=True)

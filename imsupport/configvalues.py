@@ -146,7 +146,7 @@ def _listOf(check: Callable[[Any], Any],
 def _unique(tables: list[_Table], key: str, values: list[Any]) -> None:
     """Names are addresses or lookup keys: two with one name would shadow each other."""
     first: dict[Any, _Table] = {}
-    for t, v in zip(tables, values):
+    for t, v in zip(tables, values, strict=True):
         if v in first:
             raise t.fail(key, f"{_show(v)} is already used by {first[v].path}")
         first[v] = t
@@ -218,12 +218,13 @@ def _domain(v: Any) -> str:
 
 
 def _bareJid(v: Any) -> str:
-    if isinstance(v, str) and "/" in v:
+    text = v if isinstance(v, str) else ""
+    if "/" in text:
         raise _want('a bare JID without a resource (no "/...")', v)
-    local, at, domain = v.partition("@") if isinstance(v, str) else ("", "", "")
+    local, at, domain = text.partition("@")
     if not at or not _LOCALPART.fullmatch(local) or not _DOMAIN.fullmatch(domain.lower()):
         raise _want('a bare JID like "ivan@shop.example"', v)
-    return v.lower()
+    return text.lower()
 
 
 def _language(v: Any) -> str:
@@ -241,11 +242,12 @@ def _nodeName(v: Any) -> str:
 
 
 def _timezone(v: Any) -> str:
+    name = _name(v)
     try:
-        ZoneInfo(_name(v))
+        ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise _want('a known IANA time zone like "Europe/Moscow" or "UTC"', v) from None
-    return v
+    return name
 
 
 def _minutes(hh: str, mm: str, end: bool) -> int:
@@ -260,7 +262,7 @@ def _span(text: str) -> tuple[int, int]:
     match = _SPAN.fullmatch(text.strip())
     if not match:
         raise _Bad(f'has {_show(text)} where a time span like "09:00-18:00" belongs')
-    start, end = _minutes(*match.group(1, 2), False), _minutes(*match.group(3, 4), True)
+    start, end = _minutes(match[1], match[2], False), _minutes(match[3], match[4], True)
     if start >= end:
         raise _Bad(f"has a span {_show(text)} that does not end after it starts "
                    '(split overnight hours: "Fri 22:00-24:00; Sat 00:00-06:00")')
@@ -301,12 +303,14 @@ def scheduleItems(text: str) -> tuple[tuple[tuple[int, ...], int, int], ...]:
 
 
 def _schedule(v: Any) -> str:
-    scheduleItems(_text(v))
-    return v.strip()
+    text = _text(v)
+    scheduleItems(text)
+    return text.strip()
 
 
 def _exception(v: Any) -> str:
-    match = _EXCEPTION.fullmatch(_text(v).strip())
+    text = _text(v).strip()
+    match = _EXCEPTION.fullmatch(text)
     if not match:
         raise _want('"YYYY-MM-DD HH:MM-HH:MM" or "YYYY-MM-DD closed"', v)
     try:
@@ -315,18 +319,19 @@ def _exception(v: Any) -> str:
         raise _want("a real calendar date", v) from None
     if match["rest"] != "closed":
         _span(match["rest"])
-    return v.strip()
+    return text
 
 
 def _instant(v: Any) -> str:
     """TOML date-times are accepted too; stored as the ISO text the model keeps."""
     if isinstance(v, (datetime, date)):
         return v.isoformat()
+    text = v if isinstance(v, str) else "not a string"
     try:
-        datetime.fromisoformat(v if isinstance(v, str) else "not a string")
+        datetime.fromisoformat(text)
     except ValueError:
         raise _want('an ISO 8601 date and time like "2026-05-01T09:00:00+03:00"', v) from None
-    return v
+    return text
 
 
 def _storageUrl(base: str) -> Callable[[Any], str]:
@@ -360,9 +365,10 @@ def _frozen(v: Any) -> Any:
 
 
 def _httpUrl(v: Any) -> str:
-    if not _name(v).startswith(("http://", "https://")):
+    url = _name(v)
+    if not url.startswith(("http://", "https://")):
         raise _want('an http:// or https:// URL', v)
-    return v
+    return url
 
 
 # -- sections ------------------------------------------------------------------

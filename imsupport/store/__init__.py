@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from imsupport.store.interfaces import IStore, StoreError
 
 __all__ = ["IStore", "StoreError", "makeStore", "sqlitePath"]

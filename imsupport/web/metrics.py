@@ -71,7 +71,7 @@ def render(core: SupportCore | None, xmpp_connected: bool, store_open: bool = Tr
     name = "imsupport_store_write_seconds"
     lines.append(f"# HELP {name} Time from deciding to persist until the store confirmed it.")
     lines.append(f"# TYPE {name} histogram")
-    for bound, count in zip(WRITE_BUCKETS, m.write_buckets):
+    for bound, count in zip(WRITE_BUCKETS, m.write_buckets, strict=True):
         lines.append(f'{name}_bucket{{le="{bound:g}"}} {count}')
     lines.append(f'{name}_bucket{{le="+Inf"}} {m.write_count}')
     lines.append(f"{name}_sum {m.write_sum:.6f}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 from tests.e2e.service import FAST_CLIENTS
-
 from tests.e2e.test_chat_path import (
     COMPONENT,
     SALES,

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from imsupport.core.ratelimit import RateLimit
 from imsupport.config import (
     ApiToken,
     Config,
@@ -36,6 +35,7 @@ from imsupport.config import (
 )
 from imsupport.configvalues import scheduleItems
 from imsupport.core.model import FaqEntry, Group, Node, Operator
+from imsupport.core.ratelimit import RateLimit
 
 REPO = Path(__file__).resolve().parents[2]
 

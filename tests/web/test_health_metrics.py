@@ -7,7 +7,6 @@ import pytest_twisted
 from treq.testing import StubTreq
 
 from imsupport.web.app import WebSide
-
 from tests.unit.fakes import ALICE, IVAN, OLGA, makeCore, online
 
 
@@ -54,7 +53,8 @@ def test_metrics_prometheus_text():
                  "imsupport_xmpp_connected 1"]:
         assert line in text.splitlines(), line
     assert "# TYPE imsupport_store_write_seconds histogram" in text
-    count = [l for l in text.splitlines() if l.startswith("imsupport_store_write_seconds_count")]
+    count = [line for line in text.splitlines()
+             if line.startswith("imsupport_store_write_seconds_count")]
     assert int(count[0].split()[1]) > 5
 
 
