@@ -5,7 +5,7 @@ then connects the XMPP component; the web side listens from the start so
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Generator, Sequence
 
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService
@@ -19,6 +19,7 @@ from imsupport.config import Config
 from imsupport.core.commands import Command
 from imsupport.core.eligibility import EligibilityChecks, IEligibilityCheck, loadChecks
 from imsupport.core.filters import MessageFilter
+from imsupport.core.model import Directory
 from imsupport.core.service import SupportCore
 from imsupport.core.switches import Switches
 from imsupport.store import makeStore, redactUrl
@@ -60,14 +61,14 @@ class ImsupportService(MultiService):
         site.displayTracebacks = False
         StreamServerEndpointService(serverFromString(reactor, config.web.endpoint),
                                     site).setServiceParent(self)
-        self._starting: Deferred | None = None
+        self._starting: Deferred[None] | None = None
 
     def startService(self) -> None:
         super().startService()
         self._starting = self._start()
 
     @inlineCallbacks
-    def _start(self):  # type: ignore[no-untyped-def]
+    def _start(self) -> Generator[Deferred[Any], Any, None]:
         while self.running:
             try:
                 yield self.store.open()
@@ -108,9 +109,9 @@ class ImsupportService(MultiService):
                  store=self.store.kind)
 
     @inlineCallbacks
-    def _seedDirectory(self):  # type: ignore[no-untyped-def]
+    def _seedDirectory(self) -> Generator[Deferred[Any], Any, Directory]:
         mode = self.config.service.seed_directory
-        stored = yield self.store.loadDirectory()
+        stored: Directory = yield self.store.loadDirectory()
         empty = not (stored.nodes or stored.operators or stored.faq)
         if mode == "replace" or (mode == "missing" and empty):
             yield self.store.replaceDirectory(self.config.directory)
@@ -118,13 +119,13 @@ class ImsupportService(MultiService):
             return self.config.directory
         return stored
 
-    def _sleep(self, seconds: float) -> Deferred:
-        d: Deferred = Deferred()
+    def _sleep(self, seconds: float) -> Deferred[None]:
+        d: Deferred[None] = Deferred()
         self.reactor.callLater(seconds, d.callback, None)
         return d
 
     @inlineCallbacks
-    def stopService(self):  # type: ignore[no-untyped-def]
+    def stopService(self) -> Generator[Deferred[Any], Any, None]:
         if self.core is not None:
             self.core.stop()  # senders of held messages are told, while they can be
         if self.core is not None and self.component.connected:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from twisted.application.service import IService
 from twisted.python import usage
 
-from imsupport.config import ConfigError, loadConfig
+from imsupport.config import loadConfig
+from imsupport.configvalues import ConfigError
 from imsupport.core.commands import commandPluginNames, loadCommands
 from imsupport.core.eligibility import loadChecks
 

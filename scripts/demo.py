@@ -312,7 +312,8 @@ imsupport demo is running (Ctrl-C stops it).
   Health:        http://127.0.0.1:{web}/healthz   Metrics: http://127.0.0.1:{web}/metrics
 
   Operators (accept the subscription request from {COMPONENT} once):""")
-        for (jid, password), (_, name, langs) in zip(accounts, OPERATORS):
+        operators = accounts[:len(OPERATORS)]
+        for (jid, password), (_, name, langs) in zip(operators, OPERATORS, strict=True):
             print(f"    {jid:<22} password {password:<12} shown to clients as {name} "
                   f"({', '.join(langs)})")
         print("  Clients:")

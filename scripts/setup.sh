@@ -5,8 +5,8 @@
 # PostgreSQL unless one already listens on 127.0.0.1:5432 or
 # IMSUPPORT_SETUP_PG=0; python3-venv), makes sure Debian's own Prosody and
 # ejabberd services are not running, and prepares a virtualenv in .venv with
-# `pip install -e '.[test]'`. Every step is idempotent; apt and pip output
-# goes to $SETUP_LOG.
+# `pip install -e '.[test]'` (the test extra brings ruff and mypy too). Every
+# step is idempotent; apt and pip output goes to $SETUP_LOG.
 #
 # Environment: PYTHON (interpreter for the venv, default python3, must be
 # >= 3.11), SETUP_LOG, IMSUPPORT_SETUP_PG (1 = make sure PostgreSQL runs,
@@ -137,13 +137,14 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 # pip only when the packaging metadata changed since the last successful install.
-# editable_mode=compat puts the checkout itself on sys.path (a .pth line): the
-# default finder-based editable install hides twisted/plugins/imsupport_plugin.py
-# from Twisted's plugin scan, and `twistd imsupport` then is an unknown command.
-PIP_EDITABLE=(--config-settings editable_mode=compat -e '.[test]')
+# A plain editable install: setup.cfg's package_dir makes it put the checkout on
+# sys.path (a .pth line), where Twisted's plugin scan finds
+# twisted/plugins/imsupport_plugin.py (tests/e2e/test_install.py).
+PIP_EDITABLE=(-e '.[test]')
 STAMP="$VENV/.imsupport-installed"
 WANT=$( { echo "${PIP_EDITABLE[*]}"; cat setup.cfg setup.py pyproject.toml 2>/dev/null || true; } | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ] || ! "$VENV/bin/python" -c 'import imsupport, pytest, slixmpp' 2>/dev/null; then
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ] || ! "$VENV/bin/python" -c 'import imsupport, pytest, slixmpp, mypy_zope' 2>/dev/null \
+        || [ ! -x "$VENV/bin/ruff" ]; then
     step "pip install -e '.[test]'"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PIP_EDITABLE[@]}" >>"$SETUP_LOG" 2>&1 \
         || fail "pip install -e '.[test]' failed"

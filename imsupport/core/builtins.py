@@ -5,7 +5,7 @@ help live in ``commands.py``.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred, succeed
 
@@ -74,7 +74,7 @@ def _notInvited(context: CommandContext) -> None:
     context.reply("no_invitation")
 
 
-def _faq(context: CommandContext) -> Deferred | None:
+def _faq(context: CommandContext) -> Deferred[Any] | None:
     """Sends the prepared answer to the client (to operators only while
     muted, since it goes the way the operator's own words go)."""
     entry = context.core.faq.lookup(context.args[0])
@@ -106,7 +106,7 @@ def _sfaq(context: CommandContext) -> None:
     context.reply("sfaq_hits", hits=lines)
 
 
-def _history(context: CommandContext) -> Deferred:
+def _history(context: CommandContext) -> Deferred[Any]:
     """R-CMD-2: earlier chats of this client (in the chat) or of the client
     named (at the console)."""
     core = context.core

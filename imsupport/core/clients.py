@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import partial
+from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorTime
@@ -67,7 +68,7 @@ class ClientDesk:
 
     def said(self, node: str, client: str, text: str, lang: str | None = None,
              message_id: str | None = None, receipt: bool = False,
-             chatstate: str | None = None) -> Deferred:
+             chatstate: str | None = None) -> Deferred[Any]:
         """A client's message with a body to a node address. A chat state the
         client sent along (XEP-0085) is relayed with it; none is invented.
         The Deferred fires with a Refused when the message could not be
@@ -137,7 +138,7 @@ class ClientDesk:
     # -- a client's commands -------------------------------------------------------------
 
     def _command(self, node: str, client: str, chat: Chat | None, text: str,
-                 command: tuple[str, list[str]]) -> Deferred:
+                 command: tuple[str, list[str]]) -> Deferred[Any]:
         name, args = command
         if name == "lang":
             return self._setLanguages(node, client, chat, text, args)
@@ -149,21 +150,22 @@ class ClientDesk:
         return self.journal.write(chat, [event], then=lambda: self.closing.close(
             chat, "client"), refuse=partial(self.notices.refusal, chat.record.languages))
 
-    def _help(self, node: str, client: str, chat: Chat | None, text: str) -> Deferred:
+    def _help(self, node: str, client: str, chat: Chat | None, text: str) -> Deferred[Any]:
         """``!help`` from a client: what a client can type (R-OPS-5: text-only
         clients learn ``!end`` here); kept in the chat's history, never relayed."""
         prefix = self.service.command_prefix
-        fields = {"end": prefix + "end", "lang": prefix + "lang", "help": prefix + "help"}
+        end, lang, help_ = prefix + "end", prefix + "lang", prefix + "help"
         if chat is None:
             self.notices.directToClient(node, client, "client_help",
-                                        self.chats.languagesFor(node, None, client), **fields)
+                                        self.chats.languagesFor(node, None, client), end=end,
+                                        lang=lang, help=help_)
             return succeed(None)
         d = self.journal.write(chat, [self.journal.event(chat, COMMAND, "client", text)])
-        self.notices.toClient(chat, "client_help", **fields)
+        self.notices.toClient(chat, "client_help", end=end, lang=lang, help=help_)
         return d
 
     def _setLanguages(self, node: str, client: str, chat: Chat | None, text: str,
-                      args: list[str]) -> Deferred:
+                      args: list[str]) -> Deferred[Any]:
         """``!lang ru en``: the client's languages in priority order, for
         routing (R-ROUTE-4) and for the service's messages (R-CLI-2)."""
         wanted = tuple(dict.fromkeys(a.lower() for a in args if LANGUAGE.match(a.lower())))

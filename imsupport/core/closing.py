@@ -6,7 +6,7 @@ client left before any operator joined is recorded as abandoned.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorTime
@@ -51,7 +51,7 @@ class Closing:
         # then offers the freed operators the next chats)
         self.closed: list[Callable[[Chat], None]] = []
 
-    def close(self, chat: Chat, reason: str, by: str | None = None) -> Deferred:
+    def close(self, chat: Chat, reason: str, by: str | None = None) -> Deferred[Any]:
         if chat.id not in self.chats:
             return succeed(None)
         abandoned = chat.queued

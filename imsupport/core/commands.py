@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from twisted.internet.defer import Deferred, maybeDeferred, succeed
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import Attribute, Interface
 
 if TYPE_CHECKING:
@@ -44,11 +45,11 @@ class ICommand(Interface):
     where = Attribute("a set of 'chat' and/or 'console'")
     admin_only = Attribute("True if only the service's admins may use it")
 
-    def configure(options: dict[str, Any]) -> bool:  # type: ignore[misc]
+    def configure(options: dict[str, Any]) -> bool:
         """Called once at start with the plugin's [plugins.<name>] table;
         returns whether the command is enabled."""
 
-    def run(context: "CommandContext") -> Any:  # type: ignore[misc]
+    def run(context: "CommandContext") -> Any:
         """Do it; return the answer for the sender (str), None, or a
         Deferred of either. ``context.toClient(text)`` speaks to the client
         of the chat (stored first, like every message)."""
@@ -81,7 +82,7 @@ class CommandContext:
     def replyText(self, text: str) -> None:
         self.reply("plain", text=text)
 
-    def toClient(self, text: str) -> Deferred:
+    def toClient(self, text: str) -> Deferred[Any]:
         """Speak to the chat's client the way the sender's own words go:
         filtered, stored, then relayed (to the operators only while muted)."""
         if self.chat is None:
@@ -92,7 +93,7 @@ class CommandContext:
 @dataclass(frozen=True)
 class Command:
     name: str
-    run: Callable[[CommandContext], Deferred | None]
+    run: Callable[[CommandContext], Deferred[Any] | None]
     where: frozenset[str] = frozenset({CHAT})
     usage: str = ""
     help_key: str | None = None  # i18n key of the one-line help (built-ins)
@@ -119,7 +120,7 @@ class Command:
 def fromPlugin(plugin: Any) -> Command:
     text = plugin.help if isinstance(plugin.help, Mapping) else {"en": str(plugin.help)}
 
-    def run(context: CommandContext) -> Deferred:
+    def run(context: CommandContext) -> Deferred[Any]:
         def answered(result: Any) -> None:
             if isinstance(result, str) and result:
                 context.replyText(result)
@@ -155,7 +156,7 @@ class Commands:
                        and (context is None or c.usableBy(context))),
                       key=lambda c: c.name)
 
-    def run(self, context: CommandContext) -> Deferred:
+    def run(self, context: CommandContext) -> Deferred[Any]:
         core = context.core
         where = CHAT if context.chat is not None else CONSOLE
         admin = core.isAdmin(context.sender)
@@ -176,9 +177,11 @@ class Commands:
                                         and count > command.max_args):
             context.reply("command_usage", usage=f"{prefix}{command.name} {command.usage}".strip())
             return succeed(None)
-        return maybeDeferred(command.run, context).addErrback(
-            lambda f: (log.failure("Command {name} failed", f, name=command.name),
-                       context.reply("command_failed", command=prefix + command.name)))
+        def failed(reason: Failure) -> None:
+            log.failure("Command {name} failed", reason, name=command.name)
+            context.reply("command_failed", command=prefix + command.name)
+
+        return maybeDeferred(command.run, context).addErrback(failed)
 
     def help(self, context: CommandContext) -> str:
         """The commands the sender can use here and now, or the help of the

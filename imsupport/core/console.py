@@ -7,6 +7,8 @@ queries /metrics reads.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from twisted.internet.defer import Deferred
 
 from imsupport.config import ServiceConfig
@@ -45,10 +47,10 @@ class Console:
         else:
             context.reply("console_status", **self._ownStatus(sender))
 
-    def switchOff(self, context: CommandContext) -> Deferred | None:
+    def switchOff(self, context: CommandContext) -> Deferred[Any] | None:
         return self.switch(context, False)
 
-    def switchOn(self, context: CommandContext) -> Deferred | None:
+    def switchOn(self, context: CommandContext) -> Deferred[Any] | None:
         return self.switch(context, True)
 
     def _ownStatus(self, jid: str) -> dict[str, object]:
@@ -61,7 +63,7 @@ class Console:
                 "max_chats": me.max_chats if me else 0,
                 "queues": queues or "-"}
 
-    def switch(self, context: CommandContext, on: bool) -> Deferred | None:
+    def switch(self, context: CommandContext, on: bool) -> Deferred[Any] | None:
         args = list(context.args)
         mode = SOFT
         if args and args[-1].lower() in (SOFT, HARD):

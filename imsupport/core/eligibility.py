@@ -118,9 +118,10 @@ class _Round:
 
     def _ask(self, index: int, check: IEligibilityCheck) -> None:
         try:
-            answer = check.check(self.operator, self.node, self.chat)
+            answer: object = check.check(self.operator, self.node, self.chat)
         except Exception:
-            self._settle(index, self._failed(check, Failure()))
+            self._failed(check, Failure())
+            self._settle(index, None)
             return
         if inspect.iscoroutine(answer):  # an ``async def check``
             answer = Deferred.fromCoroutine(answer)
@@ -162,7 +163,7 @@ class _Round:
         if self.done:
             return
         self.answered[index], self.verdicts[index] = True, verdict
-        for answered, reason in zip(self.answered, self.verdicts):
+        for answered, reason in zip(self.answered, self.verdicts, strict=True):
             if not answered:
                 return  # an earlier check may still veto: its reason would win
             if reason is not None:

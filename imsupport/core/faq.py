@@ -107,6 +107,14 @@ class FaqIndex:
 
     __slots__ = ("_byId", "_byLength", "_entries", "_idKeys", "_idRank", "_postings",
                  "_vocabulary", "_vocabularyStems")
+    _entries: tuple[FaqEntry, ...]
+    _byId: dict[str, int]  # id as typed (case folded) -> entry index
+    _postings: dict[str, dict[int, float]]  # stem -> entry index -> weight
+    _vocabulary: tuple[str, ...]  # every word of the FAQ, sorted
+    _vocabularyStems: tuple[str, ...]  # their stems, in the same order
+    _byLength: dict[int, tuple[str, ...]]
+    _idKeys: tuple[str, ...]
+    _idRank: tuple[int, ...]
 
     def __init__(self, entries: Iterable[FaqEntry]) -> None:
         items = tuple(entries)
@@ -271,6 +279,6 @@ def _postings(fields: list[_Fields]) -> dict[str, dict[int, float]]:
             scale = FIELD_WEIGHTS[k] / (1.0 - B + B * lengths[k][i] / averages[k])
             for term, tf in counts.items():
                 weighted[term] = weighted.get(term, 0.0) + scale * tf
-        for term, tf in weighted.items():
-            postings[term][i] = idf[term] * tf * (K1 + 1.0) / (tf + K1)
+        for term, weight in weighted.items():
+            postings[term][i] = idf[term] * weight * (K1 + 1.0) / (weight + K1)
     return postings

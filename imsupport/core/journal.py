@@ -66,10 +66,10 @@ class _Write:
     chat: Chat
     events: list[ChatEvent]
     save: bool
-    then: Callable[[], None] | None
+    then: Callable[[], object] | None
     refuse: Callable[[bool], Any] | None
     at: float  # when the core decided it
-    d: Deferred = field(default_factory=Deferred)
+    d: Deferred[Any] = field(default_factory=Deferred)
     state: str = PENDING
     sent_at: float = 0.0
     held: bool = False  # had to wait for the store at least once
@@ -105,8 +105,8 @@ class Journal:
     # -- writing -------------------------------------------------------------------
 
     def write(self, chat: Chat, events: list[ChatEvent], save: bool = False,
-              then: Callable[[], None] | None = None,
-              refuse: Callable[[bool], Any] | None = None) -> Deferred:
+              then: Callable[[], object] | None = None,
+              refuse: Callable[[bool], Any] | None = None) -> Deferred[Any]:
         """Store ``events`` (and the chat record if ``save``), then run
         ``then``. ``refuse`` marks a person's message: called with ``later``
         when it is dropped unstored, it returns what the Deferred fires with
@@ -150,7 +150,7 @@ class Journal:
         if w.events:
             pending.append(self.store.appendEvents(w.events))
         if not pending:
-            d: Deferred = succeed(None)
+            d: Deferred[Any] = succeed(None)
         elif len(pending) == 1:
             d = pending[0]
         else:

@@ -17,7 +17,15 @@ from __future__ import annotations
 from typing import Iterable
 
 from imsupport.core.model import (
-    ABANDONED, ACTIVE, CLOSED, HELD, OFFERED, QUEUED, SERVING, ChatRecord)
+    ABANDONED,
+    ACTIVE,
+    CLOSED,
+    HELD,
+    OFFERED,
+    QUEUED,
+    SERVING,
+    ChatRecord,
+)
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     QUEUED: frozenset({OFFERED, ABANDONED}),

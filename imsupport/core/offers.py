@@ -7,11 +7,12 @@ pure ``routing.route``; the invitations live in the registry.
 from __future__ import annotations
 
 import time
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from twisted.internet.defer import Deferred, gatherResults, succeed
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from imsupport.core import lifecycle
 from imsupport.core.availability import OPEN, Availability
@@ -24,14 +25,19 @@ from imsupport.core.eligibility import ChatInfo, EligibilityChecks
 from imsupport.core.i18n import Translator, formatDuration
 from imsupport.core.invitations import OFFER, Invitations
 from imsupport.core.journal import Journal
-from imsupport.core.model import (
-    ACTIVE, COMMAND, MESSAGE, OFFERED, QUEUED, STATE, ChatRecord, Node)
+from imsupport.core.model import ACTIVE, COMMAND, MESSAGE, OFFERED, QUEUED, STATE, ChatRecord, Node
 from imsupport.core.nodepresence import NodePresences
 from imsupport.core.notices import Notices
 from imsupport.core.queues import Queues
 from imsupport.core.relay import Relay
 from imsupport.core.routing import (
-    ChatRequest, Decision, OperatorSnapshot, nextWave, route, waveEscalation)
+    ChatRequest,
+    Decision,
+    OperatorSnapshot,
+    nextWave,
+    route,
+    waveEscalation,
+)
 from imsupport.core.switches import Switches
 from imsupport.core.team import Team
 from imsupport.core.timers import Timers
@@ -178,7 +184,7 @@ class Offers:
             if chat.id not in self.chats or not chat.queued:
                 return
             until = self.clock.seconds() + VETO_SECONDS
-            for operator, veto in zip(chosen, verdicts):
+            for operator, veto in zip(chosen, verdicts, strict=True):
                 if veto:
                     self.vetoes[operator] = (until, veto)
                     log.info("Operator {operator} left out of chat {chat}: {veto}",
@@ -186,7 +192,7 @@ class Offers:
             if any(verdicts) and not self._timers.active("vetoes"):
                 # Route again when the vetoes run out, even if nothing else happens.
                 self._timers.set("vetoes", VETO_SECONDS, self.dispatch)
-            approved = {op for op, veto in zip(chosen, verdicts) if not veto}
+            approved = {op for op, veto in zip(chosen, verdicts, strict=True) if not veto}
             # Decide again on the state of now: the plugins may have taken a
             # while, and operators may have come or gone meanwhile.
             now = self.clock.seconds()
@@ -201,9 +207,11 @@ class Offers:
             if not invite:
                 self.dispatch()  # the vetoed are left out now: the next candidates
 
-        gatherResults(checks, consumeErrors=True).addCallbacks(
-            answered, lambda f: (log.failure("Eligibility checks failed", f),
-                                 answered([None] * len(chosen))))
+        def failed(reason: Failure) -> None:
+            log.failure("Eligibility checks failed", reason)
+            answered([None] * len(chosen))
+
+        gatherResults(checks, consumeErrors=True).addCallbacks(answered, failed)
 
     # -- waves and rounds --------------------------------------------------------------
 
@@ -297,7 +305,7 @@ class Offers:
             self.dispatch()
             self.presences.refresh()
 
-    def decline(self, chat: Chat, operator: str, text: str) -> Deferred:
+    def decline(self, chat: Chat, operator: str, text: str) -> Deferred[Any]:
         self.invitations.take(chat.id, operator)
         chat.passed.add(operator)
         chat.declines[operator] = chat.declines.get(operator, 0) + 1
@@ -314,7 +322,7 @@ class Offers:
             return lifecycle.move(chat.record, QUEUED)
         return False
 
-    def accept(self, chat: Chat, operator: str, text: str, relay: bool) -> Deferred:
+    def accept(self, chat: Chat, operator: str, text: str, relay: bool) -> Deferred[Any]:
         """The invited operator answered: the chat becomes active with them.
         Their answer goes to the client too, unless the filters stop it."""
         self.invitations.take(chat.id, operator)

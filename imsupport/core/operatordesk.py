@@ -6,7 +6,7 @@ or words for the client), to the console, and their presence.
 from __future__ import annotations
 
 from functools import partial
-from typing import Callable
+from typing import Any, Callable
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorTime
@@ -56,8 +56,8 @@ class OperatorDesk:
 
     def said(self, node: str, chat_id: int, operator: str, text: str,
              message_id: str | None = None, receipt: bool = False,
-             chatstate: str | None = None) -> Deferred:
-        """An operator's message with a body to a chat address. The Deferred
+             chatstate: str | None = None) -> Deferred[Any]:
+        """An operator's message with a body to a chat address. The Deferred[Any]
         fires with a Refused when it could not be stored (and so went to
         nobody): the adapter answers the sender with it."""
         chat = self.chats.get(chat_id)
@@ -91,7 +91,7 @@ class OperatorDesk:
         return self.words.say(chat, operator, text, message_id, receipt, chatstate)
 
     def _run(self, chat: Chat, operator: str, command: tuple[str, list[str]], text: str,
-             refuse: Callable[[bool], Refused] | None = None) -> Deferred:
+             refuse: Callable[[bool], Refused] | None = None) -> Deferred[Any]:
         """Commands are stored, never relayed, and run once stored."""
         event = self.journal.event(chat, COMMAND, operator, text)
         context = CommandContext(self.workspace, operator, command[0], command[1], text, chat,
@@ -99,7 +99,7 @@ class OperatorDesk:
         return self.journal.write(chat, [event], then=lambda: self.commands.run(context),
                                   refuse=refuse)
 
-    def console(self, sender: str, text: str) -> Deferred | None:
+    def console(self, sender: str, text: str) -> Deferred[Any] | None:
         """A message to the bare service address (R-ADDR-4)."""
         if not (sender in self.team or sender in self.service.admins):
             self.notices.direct(sender, "console_not_operator")

@@ -9,7 +9,7 @@ name, a chat id, a client's or operator's bare address.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 from twisted.internet.defer import Deferred
 
@@ -73,8 +73,8 @@ class Support(Protocol):
     # a client wrote to a node address
     def clientSaid(self, node: str, client: str, text: str, lang: str | None = None,
                    message_id: str | None = None, receipt: bool = False,
-                   chatstate: str | None = None) -> Deferred:
-        """Deferred: None once handled, or a Refused (not stored, so not
+                   chatstate: str | None = None) -> Deferred[Any]:
+        """Deferred[Any]: None once handled, or a Refused (not stored, so not
         delivered) for the adapter to answer the sender's message with."""
 
     def clientChatState(self, node: str, client: str, state: str) -> None: ...
@@ -86,7 +86,7 @@ class Support(Protocol):
     # an operator wrote to a chat address or the console
     def operatorSaid(self, node: str, chat_id: int, operator: str, text: str,
                      message_id: str | None = None, receipt: bool = False,
-                     chatstate: str | None = None) -> Deferred:
+                     chatstate: str | None = None) -> Deferred[Any]:
         """As clientSaid."""
 
     def operatorChatState(self, chat_id: int, operator: str, state: str) -> None: ...
@@ -96,7 +96,7 @@ class Support(Protocol):
     def operatorPresence(self, jid: str, resource: str, available: bool,
                          show: str | None = None) -> None: ...
 
-    def consoleSaid(self, sender: str, text: str) -> Deferred | None: ...
+    def consoleSaid(self, sender: str, text: str) -> Deferred[Any] | None: ...
 
     # before anything is stored: who may say what
     def admitMessage(self, who: str, size: int, node: str | None = None,

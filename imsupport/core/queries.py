@@ -151,7 +151,7 @@ class Queries:
             held_writes=self.journal.held, writes_held=m.writes_held,
             messages_refused=m.messages_refused, write_errors=m.writeErrors,
             write_count=m.write_count, write_sum=m.write_sum,
-            write_buckets=tuple(zip(WRITE_BUCKETS, m.write_buckets)))
+            write_buckets=tuple(zip(WRITE_BUCKETS, m.write_buckets, strict=True)))
 
     def nodeTitles(self) -> tuple[tuple[str, str], ...]:
         """(name, title) of every node, for service discovery."""

@@ -17,7 +17,8 @@ The rules, in the order they apply:
 - Waves: the current wave is the lowest wave at or above
   ``request.min_wave`` that has an eligible operator who has not declined
   ``max_declines`` times (when none has, the waves below ``min_wave`` are
-  tried after all: escalation widens the search, it never strands a chat). Its operators who have not passed in this round
+  tried after all: escalation widens the search, it never strands a chat).
+  Its operators who have not passed in this round
   (declined, or let the invitation expire) are the candidates; when all of
   them passed, the wave gets a new round (``round_over``). A later wave is
   asked only when the current one has nobody eligible left; ``min_wave``
@@ -137,15 +138,15 @@ def route(node: Node, operators: Mapping[str, OperatorSnapshot],
     eligible: dict[str, OperatorSnapshot] = {}
     for jid, groups in memberships.items():
         op = operators.get(jid)
-        why = UNKNOWN if op is None else ineligibility(op, request)
-        if why is None and op is not None:
+        verdict: str | None = UNKNOWN if op is None else ineligibility(op, request)
+        if verdict is None and op is not None:
             max_declines = max(g.max_declines for g in groups)
             if request.declines.get(jid, 0) >= max_declines:
-                why = DECLINED_ENOUGH
-        if why is None and op is not None:
+                verdict = DECLINED_ENOUGH
+        if verdict is None and op is not None:
             eligible[jid] = op
         else:
-            decision.reasons[jid] = why or UNKNOWN
+            decision.reasons[jid] = verdict or UNKNOWN
     waves = sorted({g.wave for groups in memberships.values() for g in groups})
     floor = request.min_wave if request.min_wave is not None else (waves[0] if waves else 0)
     # Escalation only ever widens the search: when the waves from min_wave up
@@ -197,9 +198,11 @@ def _stickyFirst(decision: Decision, eligible: Mapping[str, OperatorSnapshot],
     decision.reasons.pop(last, None)
 
 
-def _order(op: OperatorSnapshot, request: ChatRequest) -> tuple:
+def _order(op: OperatorSnapshot, request: ChatRequest) -> tuple[int, bool, float, str]:
     rank = languageRank(request.languages, op.languages)
-    return (rank, op.load > 0, op.idle_since, op.jid)
+    # every candidate speaks one of the client's languages (ineligibility)
+    return (len(request.languages) if rank is None else rank, op.load > 0, op.idle_since,
+            op.jid)
 
 
 def waveEscalation(node: Node, wave: int) -> int:

@@ -16,7 +16,7 @@ service goes through the Journal first (persist-then-relay, R-CHAT-6).
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
@@ -47,8 +47,8 @@ from imsupport.core.operatordesk import OperatorDesk
 from imsupport.core.ports import Transport
 from imsupport.core.queries import Queries
 from imsupport.core.queues import Queues
-from imsupport.core.ratelimit import RateLimiter, RateRefusal
 from imsupport.core.rategate import RateGate
+from imsupport.core.ratelimit import RateLimiter, RateRefusal
 from imsupport.core.recovery import Recovery
 from imsupport.core.relay import Relay
 from imsupport.core.schedulewatch import ScheduleWatch
@@ -204,7 +204,7 @@ class SupportCore:
 
     def clientSaid(self, node: str, client: str, text: str, lang: str | None = None,
                    message_id: str | None = None, receipt: bool = False,
-                   chatstate: str | None = None) -> Deferred:
+                   chatstate: str | None = None) -> Deferred[Any]:
         return self.clients.said(node, client, text, lang=lang, message_id=message_id,
                                  receipt=receipt, chatstate=chatstate)
 
@@ -228,7 +228,7 @@ class SupportCore:
 
     def operatorSaid(self, node: str, chat_id: int, operator: str, text: str,
                      message_id: str | None = None, receipt: bool = False,
-                     chatstate: str | None = None) -> Deferred:
+                     chatstate: str | None = None) -> Deferred[Any]:
         return self.desk.said(node, chat_id, operator, text, message_id=message_id,
                               receipt=receipt, chatstate=chatstate)
 
@@ -242,16 +242,16 @@ class SupportCore:
                          show: str | None = None) -> None:
         self.desk.presence(jid, resource, available, show)
 
-    def consoleSaid(self, sender: str, text: str) -> Deferred | None:
+    def consoleSaid(self, sender: str, text: str) -> Deferred[Any] | None:
         return self.desk.console(sender, text)
 
     # -- orders (the console's, the coming API's) ------------------------------------------
 
-    def closeChat(self, chat: Chat, reason: str, by: str | None = None) -> Deferred:
+    def closeChat(self, chat: Chat, reason: str, by: str | None = None) -> Deferred[Any]:
         return self.closing.close(chat, reason, by)
 
     def switch(self, target: Target, on: bool, mode: str = SOFT,
-               by: str = "system") -> Deferred:
+               by: str = "system") -> Deferred[Any]:
         return self.switching.switch(target, on, mode, by)
 
     def startTransfer(self, chat: Chat, by: str, kind: str, words: list[str]) -> None:

@@ -82,7 +82,8 @@ def _cut(word: str, start: int, endings: _Endings) -> tuple[str, bool]:
 
 
 def _ruInflection(word: str, rv: int) -> tuple[str, bool]:
-    """Snowball step 1: a gerund, or an optional reflexive and then an adjectival, verb or noun ending."""
+    """Snowball step 1: a gerund, or an optional reflexive and then an
+    adjectival, verb or noun ending."""
     word, found = _cut(word, rv, _PERFECTIVE_GERUND)
     if found:
         return word, True
@@ -166,7 +167,8 @@ def _enPlural(word: str) -> str:
 
 
 def _enVerbEnding(word: str) -> str:
-    """-ed and -ing (and their -ly adverbs) go when a vowel stays: "delivered" but not "red", "ring"."""
+    """-ed and -ing (and their -ly adverbs) go when a vowel stays:
+    "delivered" but not "red", "ring"."""
     for suffix in ("eedly", "eed"):
         if word.endswith(suffix):
             rest = word[:-len(suffix)]

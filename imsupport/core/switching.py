@@ -6,6 +6,8 @@ it covers, with a notice to both sides. Switches are kept in the store.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
@@ -43,7 +45,7 @@ class Switching:
         return self.availability.switches
 
     def switch(self, target: Target, on: bool, mode: str = SOFT,
-               by: str = "system") -> Deferred:
+               by: str = "system") -> Deferred[Any]:
         """Switch ``target`` off or on and persist it. Deferred[bool]: changed."""
         changed = self.switches.set(target, on)
         d = self.store.setSwitch(target.key, not on, mode)

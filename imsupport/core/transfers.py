@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorTime
@@ -168,7 +169,7 @@ class Transfers:
 
         self._clientQuestion(chat).addCallback(ask)
 
-    def _clientQuestion(self, chat: Chat) -> Deferred:
+    def _clientQuestion(self, chat: Chat) -> Deferred[Any]:
         """What the client wrote, for the invitations: the first line and
         the latest ones (the joiner gets the whole chat when they join)."""
         def pick(events: list[ChatEvent]) -> tuple[list[tuple[float, str]], int]:
@@ -221,7 +222,7 @@ class Transfers:
         if chat.transfer is not None:
             self._askNext(chat)
 
-    def decline(self, chat: Chat, operator: str, text: str) -> Deferred:
+    def decline(self, chat: Chat, operator: str, text: str) -> Deferred[Any]:
         self.invitations.take(chat.id, operator)
         self.journal.write(chat, [self.journal.event(chat, COMMAND, operator, text)])
         self.notices.toOperator(chat, operator, "declined")
@@ -244,7 +245,7 @@ class Transfers:
 
     # -- joining and leaving -------------------------------------------------------------
 
-    def join(self, chat: Chat, operator: str, text: str, relay: bool) -> Deferred:
+    def join(self, chat: Chat, operator: str, text: str, relay: bool) -> Deferred[Any]:
         """The asked operator accepted: they join, get the chat so far, and
         on a redirect the operator who asked leaves."""
         self.invitations.take(chat.id, operator)
@@ -295,7 +296,7 @@ class Transfers:
         self.offers.dispatch()
         self.presences.refresh()
 
-    def replayTo(self, chat: Chat, operator: str, last: int = REPLAY_EVENTS) -> Deferred:
+    def replayTo(self, chat: Chat, operator: str, last: int = REPLAY_EVENTS) -> Deferred[Any]:
         """R-OPS-1: the whole chat so far (its ``last`` messages), with times
         and authors."""
         def send(events: list[ChatEvent]) -> None:

@@ -7,6 +7,7 @@ What ``!faq`` and plugins' ``toClient`` send goes the same way.
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
@@ -34,8 +35,8 @@ class OperatorWords:
         self.team = team
 
     def say(self, chat: Chat, operator: str, text: str, message_id: str | None = None,
-            receipt: bool = False, chatstate: str | None = None) -> Deferred:
-        """Deferred: None once relayed (or blocked), a Refused when it could
+            receipt: bool = False, chatstate: str | None = None) -> Deferred[Any]:
+        """Deferred[Any]: None once relayed (or blocked), a Refused when it could
         not be stored."""
         if self.blocked(chat, operator, text):
             return succeed(None)

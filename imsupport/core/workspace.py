@@ -8,6 +8,7 @@ cycles.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from twisted.internet.defer import Deferred
 
@@ -46,5 +47,5 @@ class Workspace:
     def displayName(self, jid: str) -> str:
         return self.team.displayName(jid)
 
-    def closeChat(self, chat: Chat, reason: str, by: str | None = None) -> Deferred:
+    def closeChat(self, chat: Chat, reason: str, by: str | None = None) -> Deferred[Any]:
         return self.closing.close(chat, reason, by)

@@ -53,7 +53,7 @@ class QuoteBook:
         self.path = path
         return path is not None
 
-    def run(self, context: CommandContext) -> Deferred | str:
+    def run(self, context: CommandContext) -> Deferred[str] | str:
         if context.chat is None:
             return self._latest()
         if context.rest:

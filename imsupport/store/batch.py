@@ -35,7 +35,7 @@ def asStoreError(reason: Failure) -> Failure:
     """Callers see StoreError, with the driver's message, whatever broke."""
     if reason.check(StoreError):
         return reason
-    error = StoreError(f"{reason.type.__name__}: {reason.getErrorMessage().strip()}")
+    error = StoreError(f"{type(reason.value).__name__}: {reason.getErrorMessage().strip()}")
     error.__cause__ = reason.value
     return Failure(error)
 
@@ -49,7 +49,7 @@ _BARRIER = _Barrier()
 
 
 class GroupCommit(Generic[W]):
-    def __init__(self, commit: Callable[[list[W]], Deferred],
+    def __init__(self, commit: Callable[[list[W]], Deferred[None]],
                  later: Callable[[Callable[[], None]], object] | None = None) -> None:
         """``commit`` stores a list of writes in one transaction. ``later``
         (e.g. ``lambda f: reactor.callLater(0, f)``) defers the start of a
@@ -58,17 +58,17 @@ class GroupCommit(Generic[W]):
         going alone: each batch costs a hand-off to the database thread."""
         self._commit = commit
         self._later = later
-        self._pending: list[tuple[W | _Barrier, Deferred]] = []
+        self._pending: list[tuple[W | _Barrier, Deferred[None]]] = []
         self._draining = False
         self._closed = False
 
-    def submit(self, write: W) -> Deferred:
+    def submit(self, write: W) -> Deferred[None]:
         if self._closed:
             return fail(StoreError("the store is closed"))
         return self._enqueue(write)
 
-    def _enqueue(self, write: W | _Barrier) -> Deferred:
-        d: Deferred = Deferred()
+    def _enqueue(self, write: W | _Barrier) -> Deferred[None]:
+        d: Deferred[None] = Deferred()
         self._pending.append((write, d))
         if not self._draining:
             self._draining = True
@@ -82,14 +82,14 @@ class GroupCommit(Generic[W]):
         Deferred.fromCoroutine(self._drain()).addErrback(
             lambda f: log.failure("Group commit stopped unexpectedly", f))
 
-    def barrier(self) -> Deferred:
+    def barrier(self) -> Deferred[None]:
         """Deferred[None] that fires once every write submitted so far has
         been committed or has failed."""
         if not self._draining:
             return succeed(None)
         return self._enqueue(_BARRIER)
 
-    def close(self) -> Deferred:
+    def close(self) -> Deferred[None]:
         """Refuse new writes and wait for the queued ones."""
         self._closed = True
         return self.barrier()
@@ -102,7 +102,7 @@ class GroupCommit(Generic[W]):
         finally:
             self._draining = False
 
-    async def _commitBatch(self, batch: list[tuple[W | _Barrier, Deferred]]) -> None:
+    async def _commitBatch(self, batch: list[tuple[W | _Barrier, Deferred[None]]]) -> None:
         writes = [w for w, _ in batch if not isinstance(w, _Barrier)]
         try:
             if writes:
@@ -117,7 +117,7 @@ class GroupCommit(Generic[W]):
             return
         self._fire(batch, None)
 
-    async def _commitOneByOne(self, batch: list[tuple[W | _Barrier, Deferred]]) -> None:
+    async def _commitOneByOne(self, batch: list[tuple[W | _Barrier, Deferred[None]]]) -> None:
         for write, d in batch:
             outcome: Failure | None = None
             if not isinstance(write, _Barrier):
@@ -128,7 +128,7 @@ class GroupCommit(Generic[W]):
             self._fire([(write, d)], outcome)
 
     @staticmethod
-    def _fire(batch: list[tuple[W | _Barrier, Deferred]], failure: Failure | None) -> None:
+    def _fire(batch: list[tuple[W | _Barrier, Deferred[None]]], failure: Failure | None) -> None:
         for write, d in batch:
             if failure is None or isinstance(write, _Barrier):
                 d.callback(None)

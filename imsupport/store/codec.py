@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Sequence, TypeVar
 
 from imsupport.core.model import ChatEvent, ChatRecord, FaqEntry, Group, Node, Operator
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 ChatRow = tuple[Any, ...]
 EventRow = tuple[Any, ...]
@@ -40,7 +43,7 @@ def _tuples(value: Any) -> Any:
 def _build(cls: type[T], data: dict[str, Any]) -> T:
     """Keys the model no longer has are dropped, so an older row still loads
     after a field is removed; missing keys take the model's defaults."""
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    names = {f.name for f in dataclasses.fields(cls)}
     return cls(**{k: _tuples(v) for k, v in data.items() if k in names})
 
 

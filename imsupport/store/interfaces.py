@@ -11,7 +11,15 @@ batch several calls into one transaction (group commit) to keep up.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from zope.interface import Attribute, Interface
+
+if TYPE_CHECKING:
+    from twisted.internet.defer import Deferred
+
+    from imsupport.core.model import ChatEvent, ChatRecord, Directory, FaqEntry, Node, Operator
 
 
 class StoreError(Exception):
@@ -29,55 +37,55 @@ class StoreUnavailable(StoreError):
 class IStore(Interface):
     kind = Attribute("'memory', 'sqlite' or 'postgresql'")
 
-    def open():  # type: ignore[misc]
+    def open() -> Deferred[None]:
         """Connect and bring the schema up to date. Deferred[None]."""
 
-    def close():  # type: ignore[misc]
+    def close() -> Deferred[None]:
         """Flush pending writes and disconnect. Deferred[None]."""
 
-    def probe():  # type: ignore[misc]
+    def probe() -> Deferred[None]:
         """Write a few bytes and keep nothing new, to learn whether the store
         can write now (a full disk answers reads but not writes).
         Deferred[None]; fails with StoreUnavailable when it cannot."""
 
     # -- directory (R-RUN-2) -------------------------------------------------
 
-    def loadDirectory():  # type: ignore[misc]
+    def loadDirectory() -> Deferred[Directory]:
         """Deferred[Directory] with everything stored (empty if nothing)."""
 
-    def replaceDirectory(directory):  # type: ignore[misc]
+    def replaceDirectory(directory: Directory) -> Deferred[None]:
         """Store ``directory`` in place of the stored one, in one transaction."""
 
-    def putOperator(operator):  # type: ignore[misc]
+    def putOperator(operator: Operator) -> Deferred[None]:
         """Insert or replace one Operator (keyed by jid)."""
 
-    def deleteOperator(jid):  # type: ignore[misc]
+    def deleteOperator(jid: str) -> Deferred[bool]:
         """Remove an operator. Deferred[bool]: whether it existed."""
 
-    def putNode(node):  # type: ignore[misc]
+    def putNode(node: Node) -> Deferred[None]:
         """Insert or replace one Node, its groups included (keyed by name)."""
 
-    def deleteNode(name):  # type: ignore[misc]
+    def deleteNode(name: str) -> Deferred[bool]:
         """Remove a node. Deferred[bool]: whether it existed."""
 
-    def putFaq(entry):  # type: ignore[misc]
+    def putFaq(entry: FaqEntry) -> Deferred[None]:
         """Insert or replace one FaqEntry (keyed by id)."""
 
-    def deleteFaq(id):  # type: ignore[misc]
+    def deleteFaq(id: str) -> Deferred[bool]:
         """Remove a FAQ entry. Deferred[bool]: whether it existed."""
 
     # -- chats (R-CHAT-6) ----------------------------------------------------
 
-    def maxChatId():  # type: ignore[misc]
+    def maxChatId() -> Deferred[int]:
         """Deferred[int]: the highest chat id ever stored, 0 if none.
 
         The core hands out chat ids itself (max + 1, ...) so that it never
         waits for the store to decide an address."""
 
-    def saveChat(chat):  # type: ignore[misc]
+    def saveChat(chat: ChatRecord) -> Deferred[None]:
         """Insert or replace a ChatRecord (keyed by id). Deferred[None]."""
 
-    def appendEvents(events):  # type: ignore[misc]
+    def appendEvents(events: Sequence[ChatEvent]) -> Deferred[None]:
         """Append ChatEvents (each carries chat_id and its seq). The chat must
         have been saved before (an earlier or the same batch). A (chat_id, seq)
         that already exists with a different event is an error; one that holds
@@ -85,38 +93,40 @@ class IStore(Interface):
         after an ambiguous commit (the server committed, then died before it
         answered) finds its own row. Deferred[None]."""
 
-    def getChat(chat_id):  # type: ignore[misc]
+    def getChat(chat_id: int) -> Deferred[ChatRecord | None]:
         """Deferred[ChatRecord | None]."""
 
-    def chatEvents(chat_id, after_seq=0):  # type: ignore[misc]
+    def chatEvents(chat_id: int, after_seq: int = 0) -> Deferred[list[ChatEvent]]:
         """Deferred[list[ChatEvent]] with seq > after_seq, in seq order."""
 
-    def openChats():  # type: ignore[misc]
+    def openChats() -> Deferred[list[ChatRecord]]:
         """Deferred[list[ChatRecord]]: chats whose state is queued or active,
         by id."""
 
-    def findChats(node=None, client=None, operator=None, state=None,
-                  since=None, until=None, limit=100):  # type: ignore[misc]
+    def findChats(node: str | None = None, client: str | None = None,
+                  operator: str | None = None, state: str | None = None,
+                  since: float | None = None, until: float | None = None,
+                  limit: int | None = 100) -> Deferred[list[ChatRecord]]:
         """Deferred[list[ChatRecord]] matching every given filter, newest first
         (by created_at, then id). ``operator`` matches a chat that operator
         was ever in (as recorded in ``operators`` or any event author)."""
 
     # -- node subscribers (R-PRES-1) -----------------------------------------
 
-    def addSubscriber(node, jid):  # type: ignore[misc]
+    def addSubscriber(node: str, jid: str) -> Deferred[None]:
         """Remember that ``jid`` (bare) subscribed to a node's presence."""
 
-    def removeSubscriber(node, jid):  # type: ignore[misc]
+    def removeSubscriber(node: str, jid: str) -> Deferred[None]:
         """Forget a subscriber. Deferred[None]."""
 
-    def subscribers():  # type: ignore[misc]
+    def subscribers() -> Deferred[dict[str, set[str]]]:
         """Deferred[dict[str, set[str]]]: node name -> subscribed bare JIDs."""
 
     # -- switches (R-NODE-3) -------------------------------------------------
 
-    def setSwitch(target, off, mode="soft"):  # type: ignore[misc]
+    def setSwitch(target: str, off: bool, mode: str = "soft") -> Deferred[None]:
         """Record a target (a key of imsupport.core.switches) switched off
         (``off`` True, with its mode) or back on. Deferred[None]."""
 
-    def switchedOff():  # type: ignore[misc]
+    def switchedOff() -> Deferred[set[str]]:
         """Deferred[set[str]]: the targets that are switched off."""

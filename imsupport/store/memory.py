@@ -9,19 +9,29 @@ here too.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from twisted.internet.defer import Deferred, fail, succeed
 from zope.interface import implementer
 
-from imsupport.core.model import OPEN_STATES, ChatEvent, ChatRecord, Directory, FaqEntry, Node, Operator
+from imsupport.core.model import (
+    OPEN_STATES,
+    ChatEvent,
+    ChatRecord,
+    Directory,
+    FaqEntry,
+    Node,
+    Operator,
+)
 from imsupport.store import codec
 from imsupport.store.codec import ChatRow, EventRow
 from imsupport.store.interfaces import IStore, StoreError
 from imsupport.store.sql import DIRECTORY
 
+T = TypeVar("T")
 
-def _answer(compute: Callable[..., Any], *args: Any) -> Deferred:
+
+def _answer(compute: Callable[..., T], *args: Any) -> Deferred[T]:
     """Errors come back as StoreError in a Deferred, as from a database."""
     try:
         return succeed(compute(*args))
@@ -43,25 +53,25 @@ class MemoryStore:
         self._subscribers: dict[str, set[str]] = {}
         self._switches: dict[str, str] = {}
 
-    def open(self) -> Deferred:
+    def open(self) -> Deferred[None]:
         return succeed(None)
 
-    def close(self) -> Deferred:
+    def close(self) -> Deferred[None]:
         """Nothing to flush; the data stays, so a reopened store still has it."""
         return succeed(None)
 
-    def probe(self) -> Deferred:
+    def probe(self) -> Deferred[None]:
         """Memory can always write."""
         return succeed(None)
 
     # -- directory -----------------------------------------------------------------
 
-    def loadDirectory(self) -> Deferred:
+    def loadDirectory(self) -> Deferred[Directory]:
         return _answer(lambda: Directory(**{
             kind: tuple(DIRECTORY[kind][2](text) for text in self._directory[kind].values())
             for kind in DIRECTORY}))
 
-    def replaceDirectory(self, directory: Directory) -> Deferred:
+    def replaceDirectory(self, directory: Directory) -> Deferred[None]:
         def replace() -> None:
             encoded = {kind: {getattr(item, DIRECTORY[kind][1]): codec.itemToJson(item)
                               for item in getattr(directory, kind)}
@@ -69,44 +79,44 @@ class MemoryStore:
             self._directory = encoded
         return _answer(replace)
 
-    def _put(self, kind: str, item: Any) -> Deferred:
+    def _put(self, kind: str, item: Any) -> Deferred[None]:
         def put() -> None:
             self._directory[kind][getattr(item, DIRECTORY[kind][1])] = codec.itemToJson(item)
         return _answer(put)
 
-    def _delete(self, kind: str, key: str) -> Deferred:
+    def _delete(self, kind: str, key: str) -> Deferred[bool]:
         return _answer(lambda: self._directory[kind].pop(key, None) is not None)
 
-    def putOperator(self, operator: Operator) -> Deferred:
+    def putOperator(self, operator: Operator) -> Deferred[None]:
         return self._put("operators", operator)
 
-    def deleteOperator(self, jid: str) -> Deferred:
+    def deleteOperator(self, jid: str) -> Deferred[bool]:
         return self._delete("operators", jid)
 
-    def putNode(self, node: Node) -> Deferred:
+    def putNode(self, node: Node) -> Deferred[None]:
         return self._put("nodes", node)
 
-    def deleteNode(self, name: str) -> Deferred:
+    def deleteNode(self, name: str) -> Deferred[bool]:
         return self._delete("nodes", name)
 
-    def putFaq(self, entry: FaqEntry) -> Deferred:
+    def putFaq(self, entry: FaqEntry) -> Deferred[None]:
         return self._put("faq", entry)
 
-    def deleteFaq(self, id: str) -> Deferred:
+    def deleteFaq(self, id: str) -> Deferred[bool]:
         return self._delete("faq", id)
 
     # -- chats ------------------------------------------------------------------------
 
-    def maxChatId(self) -> Deferred:
+    def maxChatId(self) -> Deferred[int]:
         return succeed(max(self._chats, default=0))
 
-    def saveChat(self, chat: ChatRecord) -> Deferred:
+    def saveChat(self, chat: ChatRecord) -> Deferred[None]:
         def save() -> None:
             row = codec.chatToRow(chat)
             self._chats[row[0]] = row
         return _answer(save)
 
-    def appendEvents(self, events: Sequence[ChatEvent]) -> Deferred:
+    def appendEvents(self, events: Sequence[ChatEvent]) -> Deferred[None]:
         return _answer(self._append, events)
 
     def _append(self, events: Sequence[ChatEvent]) -> None:
@@ -130,26 +140,26 @@ class MemoryStore:
         for row in fresh:
             self._events.setdefault(row[0], {})[row[1]] = row
 
-    def getChat(self, chat_id: int) -> Deferred:
+    def getChat(self, chat_id: int) -> Deferred[ChatRecord | None]:
         row = self._chats.get(chat_id)
         return succeed(codec.chatFromRow(row) if row else None)
 
-    def chatEvents(self, chat_id: int, after_seq: int = 0) -> Deferred:
+    def chatEvents(self, chat_id: int, after_seq: int = 0) -> Deferred[list[ChatEvent]]:
         stored = self._events.get(chat_id, {})
         return succeed([codec.eventFromRow(stored[seq]) for seq in sorted(stored)
                         if seq > after_seq])
 
-    def openChats(self) -> Deferred:
+    def openChats(self) -> Deferred[list[ChatRecord]]:
         return succeed([codec.chatFromRow(self._chats[i]) for i in sorted(self._chats)
                         if self._chats[i][3] in OPEN_STATES])
 
     def findChats(self, node: str | None = None, client: str | None = None,
                   operator: str | None = None, state: str | None = None,
                   since: float | None = None, until: float | None = None,
-                  limit: int | None = 100) -> Deferred:
+                  limit: int | None = 100) -> Deferred[list[ChatRecord]]:
         """Same meaning as the SQL stores: ``since`` inclusive, ``until``
         exclusive, newest first, ``limit`` None for all."""
-        found = []
+        found: list[ChatRecord] = []
         for chat in map(codec.chatFromRow, self._chats.values()):
             if ((node is not None and chat.node != node)
                     or (client is not None and chat.client != client)
@@ -168,11 +178,11 @@ class MemoryStore:
 
     # -- subscribers --------------------------------------------------------------------
 
-    def addSubscriber(self, node: str, jid: str) -> Deferred:
+    def addSubscriber(self, node: str, jid: str) -> Deferred[None]:
         self._subscribers.setdefault(node, set()).add(jid)
         return succeed(None)
 
-    def removeSubscriber(self, node: str, jid: str) -> Deferred:
+    def removeSubscriber(self, node: str, jid: str) -> Deferred[None]:
         jids = self._subscribers.get(node)
         if jids is not None:
             jids.discard(jid)
@@ -180,17 +190,17 @@ class MemoryStore:
                 del self._subscribers[node]
         return succeed(None)
 
-    def subscribers(self) -> Deferred:
+    def subscribers(self) -> Deferred[dict[str, set[str]]]:
         return succeed({node: set(jids) for node, jids in self._subscribers.items()})
 
     # -- switches (R-NODE-3) ---------------------------------------------------------------
 
-    def setSwitch(self, target: str, off: bool, mode: str = "soft") -> Deferred:
+    def setSwitch(self, target: str, off: bool, mode: str = "soft") -> Deferred[None]:
         if off:
             self._switches[target] = mode
         else:
             self._switches.pop(target, None)
         return succeed(None)
 
-    def switchedOff(self) -> Deferred:
+    def switchedOff(self) -> Deferred[set[str]]:
         return succeed(set(self._switches))

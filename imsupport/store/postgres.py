@@ -13,7 +13,7 @@ writes and tries them again (R-RUN-3).
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Sequence, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg2
@@ -31,6 +31,8 @@ from imsupport.store.upgrade import Step
 from imsupport.store.urls import redactUrl
 
 log = Logger()
+
+T = TypeVar("T")
 
 SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _ROWS_PER_INSERT = 500
@@ -113,8 +115,9 @@ def _cause(reason: Failure) -> Failure:
     """txpostgres reports a transaction whose rollback failed too (the
     session is gone) as RollbackFailed; what the admin needs is the error
     that started it."""
-    if reason.check(txpostgres.RollbackFailed):
-        return reason.value.originalFailure  # type: ignore[union-attr, no-any-return]
+    if isinstance(reason.value, txpostgres.RollbackFailed):
+        original: Failure = reason.value.originalFailure
+        return original
     if reason.check(reconnection.ConnectionDead):
         return Failure(StoreUnavailable("no connection to PostgreSQL; reconnecting"))
     return reason
@@ -137,7 +140,7 @@ class PostgresStore(RelationalStore):
         super().__init__(where, steps)
         if reactor is None:
             from twisted.internet import reactor as globalReactor
-            reactor = globalReactor  # type: ignore[assignment]
+            reactor = globalReactor
         self._reactor = reactor
         self._connection: txpostgres.Connection | None = None
         self._closing = False
@@ -156,7 +159,7 @@ class PostgresStore(RelationalStore):
             options["options"] = f"-c search_path={self.schema}"
         return options
 
-    def _connect(self) -> Deferred:
+    def _connect(self) -> Deferred[None]:
         self._closing = False
         detector = reconnection.DeadConnectionDetector(
             deathChecker=self._isDeath, reconnectionIterator=self._backoff,
@@ -164,17 +167,20 @@ class PostgresStore(RelationalStore):
         connection = txpostgres.Connection(reactor=self._reactor, detector=detector)
         detector.addRecoveryHandler(lambda: self._recovered(connection))
         self._connection = connection
-        return connection.connect(self._dsn, **self._connectOptions())
+        d: Deferred[txpostgres.Connection] = connection.connect(
+            self._dsn, **self._connectOptions())
+        return d.addCallback(lambda _: None)
 
-    def _beforeUpgrade(self, steps: Sequence[Step]) -> Deferred:
+    def _beforeUpgrade(self, steps: Sequence[Step]) -> Deferred[None]:
         return self._run(_createSchema(self.schema)) if self.schema else succeed(None)
 
-    def _run(self, program: sql.Program[Any]) -> Deferred:
+    def _run(self, program: sql.Program[T]) -> Deferred[T]:
         if self._connection is None:
             program.close()
             return fail(StoreError(f"the store at {self._where} is not connected"))
-        return self._connection.runInteraction(
-            lambda cursor: Deferred.fromCoroutine(_txnRun(cursor, program))).addErrback(_cause)
+        d: Deferred[T] = self._connection.runInteraction(
+            lambda cursor: Deferred.fromCoroutine(_txnRun(cursor, program)))
+        return d.addErrback(_cause)
 
     def _unavailable(self, error: BaseException) -> bool:
         return unavailable(error)

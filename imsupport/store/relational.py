@@ -9,7 +9,7 @@ and how to disconnect.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence, TypeVar
 
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.logger import Logger
@@ -23,6 +23,8 @@ from imsupport.store.interfaces import IStore, StoreError, StoreUnavailable
 from imsupport.store.upgrade import Step, loadSteps
 
 log = Logger()
+
+T = TypeVar("T")
 
 # Seconds a batch of chat writes waits to fill before it goes to the database:
 # 0 = until the end of the current reactor turn, which already gathers the
@@ -43,13 +45,13 @@ class RelationalStore:
 
     # -- what a subclass provides ------------------------------------------------
 
-    def _connect(self) -> Deferred:
+    def _connect(self) -> Deferred[None]:
         raise NotImplementedError
 
-    def _beforeUpgrade(self, steps: Sequence[Step]) -> Deferred:
+    def _beforeUpgrade(self, steps: Sequence[Step]) -> Deferred[None]:
         return succeed(None)
 
-    def _run(self, program: sql.Program[Any]) -> Deferred:
+    def _run(self, program: sql.Program[T]) -> Deferred[T]:
         """Run ``program`` in one transaction; Deferred of its result."""
         raise NotImplementedError
 
@@ -71,7 +73,7 @@ class RelationalStore:
 
     # -- opening and closing ---------------------------------------------------------
 
-    def open(self) -> Deferred:
+    def open(self) -> Deferred[None]:
         return Deferred.fromCoroutine(self._open())
 
     async def _open(self) -> None:
@@ -90,7 +92,7 @@ class RelationalStore:
                      kind=self.kind, where=self._where, steps=applied)
         self._writes = GroupCommit(self._commitWrites, self._later())
 
-    def close(self) -> Deferred:
+    def close(self) -> Deferred[None]:
         """Waits for queued chat writes before disconnecting, so nothing the
         core was promised is lost at shutdown."""
         writes, self._writes = self._writes, None
@@ -105,27 +107,27 @@ class RelationalStore:
         later, else StoreError, with the driver's message."""
         if reason.check(StoreError):
             return reason
-        if self._unavailable(reason.value):
-            error = StoreUnavailable(f"{reason.type.__name__}: "
+        if reason.value is not None and self._unavailable(reason.value):
+            error = StoreUnavailable(f"{type(reason.value).__name__}: "
                                      f"{reason.getErrorMessage().strip()}")
             error.__cause__ = reason.value
             return Failure(error)
         return asStoreError(reason)
 
-    def _call(self, program: sql.Program[Any]) -> Deferred:
+    def _call(self, program: sql.Program[T]) -> Deferred[T]:
         if self._writes is None:
             program.close()
             return fail(StoreError(f"the {self.kind} store at {self._where} is not open"))
         return self._run(program).addErrback(self._storeError)
 
-    def _read(self, program: sql.Program[Any]) -> Deferred:
+    def _read(self, program: sql.Program[T]) -> Deferred[T]:
         """Chat reads wait for the chat writes asked for before them, so the
         store reads its own writes as the memory store does."""
         if self._writes is None:
             return self._call(program)
         return self._writes.barrier().addCallback(lambda _: self._call(program))
 
-    def _submit(self, make: Callable[[], sql.ChatWrite]) -> Deferred:
+    def _submit(self, make: Callable[[], sql.ChatWrite]) -> Deferred[None]:
         if self._writes is None:
             return fail(StoreError(f"the {self.kind} store at {self._where} is not open"))
         try:
@@ -134,90 +136,90 @@ class RelationalStore:
             return fail(StoreError(f"cannot store this chat data: {e}"))
         return self._writes.submit(write)
 
-    def _commitWrites(self, writes: list[sql.ChatWrite]) -> Deferred:
+    def _commitWrites(self, writes: list[sql.ChatWrite]) -> Deferred[None]:
         """A batch that breaks a constraint is tried once more as a possible
         retry of writes already committed (see ``sql.writeChatsAgain``)."""
-        def again(reason: Failure) -> Deferred | Failure:
+        def again(reason: Failure) -> Deferred[None]:
             reason = self._storeError(reason)
             if reason.check(StoreUnavailable) or not any(w.events for w in writes):
-                return reason
+                return fail(reason)
             return self._run(sql.writeChatsAgain(writes)).addErrback(self._storeError)
 
         return self._run(sql.writeChats(writes)).addErrback(again)
 
-    def probe(self) -> Deferred:
+    def probe(self) -> Deferred[None]:
         if self._writes is None:
             return fail(StoreUnavailable(f"the {self.kind} store at {self._where} is not open"))
         return self._call(sql.probe(time.time()))
 
     # -- directory -----------------------------------------------------------------
 
-    def loadDirectory(self) -> Deferred:
+    def loadDirectory(self) -> Deferred[Directory]:
         return self._call(sql.loadDirectory())
 
-    def replaceDirectory(self, directory: Directory) -> Deferred:
+    def replaceDirectory(self, directory: Directory) -> Deferred[None]:
         return self._call(sql.replaceDirectory(directory))
 
-    def putOperator(self, operator: Operator) -> Deferred:
+    def putOperator(self, operator: Operator) -> Deferred[None]:
         return self._call(sql.putItem("operators", operator))
 
-    def deleteOperator(self, jid: str) -> Deferred:
+    def deleteOperator(self, jid: str) -> Deferred[bool]:
         return self._call(sql.deleteItem("operators", jid))
 
-    def putNode(self, node: Node) -> Deferred:
+    def putNode(self, node: Node) -> Deferred[None]:
         return self._call(sql.putItem("nodes", node))
 
-    def deleteNode(self, name: str) -> Deferred:
+    def deleteNode(self, name: str) -> Deferred[bool]:
         return self._call(sql.deleteItem("nodes", name))
 
-    def putFaq(self, entry: FaqEntry) -> Deferred:
+    def putFaq(self, entry: FaqEntry) -> Deferred[None]:
         return self._call(sql.putItem("faq", entry))
 
-    def deleteFaq(self, id: str) -> Deferred:
+    def deleteFaq(self, id: str) -> Deferred[bool]:
         return self._call(sql.deleteItem("faq", id))
 
     # -- chats ------------------------------------------------------------------------
 
-    def saveChat(self, chat: ChatRecord) -> Deferred:
+    def saveChat(self, chat: ChatRecord) -> Deferred[None]:
         return self._submit(lambda: sql.ChatWrite(chats=(codec.chatToRow(chat),)))
 
-    def appendEvents(self, events: Sequence[ChatEvent]) -> Deferred:
+    def appendEvents(self, events: Sequence[ChatEvent]) -> Deferred[None]:
         return self._submit(lambda: sql.ChatWrite(events=tuple(map(codec.eventToRow, events))))
 
-    def maxChatId(self) -> Deferred:
+    def maxChatId(self) -> Deferred[int]:
         return self._read(sql.maxChatId())
 
-    def getChat(self, chat_id: int) -> Deferred:
+    def getChat(self, chat_id: int) -> Deferred[ChatRecord | None]:
         return self._read(sql.getChat(chat_id))
 
-    def chatEvents(self, chat_id: int, after_seq: int = 0) -> Deferred:
+    def chatEvents(self, chat_id: int, after_seq: int = 0) -> Deferred[list[ChatEvent]]:
         return self._read(sql.chatEvents(chat_id, after_seq))
 
-    def openChats(self) -> Deferred:
+    def openChats(self) -> Deferred[list[ChatRecord]]:
         return self._read(sql.openChats())
 
     def findChats(self, node: str | None = None, client: str | None = None,
                   operator: str | None = None, state: str | None = None,
                   since: float | None = None, until: float | None = None,
-                  limit: int | None = 100) -> Deferred:
+                  limit: int | None = 100) -> Deferred[list[ChatRecord]]:
         return self._read(sql.findChats(self.kind, node=node, client=client, operator=operator,
                                         state=state, since=since, until=until, limit=limit))
 
     # -- subscribers --------------------------------------------------------------------
 
-    def addSubscriber(self, node: str, jid: str) -> Deferred:
+    def addSubscriber(self, node: str, jid: str) -> Deferred[None]:
         return self._call(sql.addSubscriber(node, jid))
 
-    def removeSubscriber(self, node: str, jid: str) -> Deferred:
+    def removeSubscriber(self, node: str, jid: str) -> Deferred[None]:
         return self._call(sql.removeSubscriber(node, jid))
 
-    def subscribers(self) -> Deferred:
+    def subscribers(self) -> Deferred[dict[str, set[str]]]:
         return self._call(sql.subscribers())
 
     # -- switches (R-NODE-3) ---------------------------------------------------------------
 
-    def setSwitch(self, target: str, off: bool, mode: str = "soft") -> Deferred:
+    def setSwitch(self, target: str, off: bool, mode: str = "soft") -> Deferred[None]:
         return self._call(sql.setSwitch(target, off, mode, time.time()))
 
-    def switchedOff(self) -> Deferred:
+    def switchedOff(self) -> Deferred[set[str]]:
         return self._call(sql.switchedOff())

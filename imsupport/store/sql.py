@@ -14,9 +14,9 @@ is listed in ``_DIALECT``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generator, Sequence, TypeVar
+from typing import Any, Callable, Generator, Sequence, TypeVar
 
-from imsupport.core.model import OPEN_STATES, ChatRecord, ChatEvent, Directory
+from imsupport.core.model import OPEN_STATES, ChatEvent, ChatRecord, Directory
 from imsupport.store import codec
 from imsupport.store.codec import ChatRow, EventRow
 from imsupport.store.interfaces import StoreError
@@ -63,7 +63,7 @@ CHAT_COLUMNS = ("id, node, client, state, languages, operators, created_at, acce
 EVENT_COLUMNS = "chat_id, seq, at, kind, author, text, data"
 PROBE_BYTES = 4096  # what the write probe writes each time
 
-_DIALECT = {
+_DIALECT: dict[str, dict[str, str | None]] = {
     "sqlite": {
         "operator_listed": "EXISTS (SELECT 1 FROM json_each(chats.operators) AS o "
                            "WHERE o.value = ?)",
@@ -77,7 +77,7 @@ _DIALECT = {
 }
 
 # directory kind (a Directory field) -> (table, key column, loader)
-DIRECTORY = {
+DIRECTORY: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "operators": ("operators", "jid", codec.operatorFromJson),
     "nodes": ("nodes", "name", codec.nodeFromJson),
     "faq": ("faq", "id", codec.faqFromJson),
@@ -236,7 +236,7 @@ def putItem(kind: str, item: Any) -> Program[None]:
 
 def deleteItem(kind: str, keyValue: str) -> Program[bool]:
     table, key, _ = DIRECTORY[kind]
-    count = yield Execute(f"DELETE FROM {table} WHERE {key} = ?", (keyValue,))
+    count: int = yield Execute(f"DELETE FROM {table} WHERE {key} = ?", (keyValue,))
     return count > 0
 
 

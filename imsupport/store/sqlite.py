@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
-from typing import Any, Sequence
+from typing import Any, Sequence, TypeVar
 
 from twisted.enterprise import adbapi
 from twisted.internet.defer import Deferred, succeed
@@ -23,6 +23,8 @@ from imsupport.store.relational import RelationalStore
 from imsupport.store.upgrade import Step, splitStatements
 
 log = Logger()
+
+T = TypeVar("T")
 
 SWITCH_INTERVAL = 0.0005  # seconds; see SQLiteStore._connect
 
@@ -127,7 +129,7 @@ class SQLiteStore(RelationalStore):
         self._reactor = reactor
         self._pool: adbapi.ConnectionPool | None = None
 
-    def _connect(self) -> Deferred:
+    def _connect(self) -> Deferred[None]:
         # The database thread needs the GIL for a moment per batch, and by
         # default waits up to 5 ms for a busy reactor thread to let go of it:
         # that wait was most of a persist-then-relay write's latency. A
@@ -145,19 +147,24 @@ class SQLiteStore(RelationalStore):
         # adbapi connects on first use: the backup check or the upgrade
         return succeed(None)
 
-    def _beforeUpgrade(self, steps: Sequence[Step]) -> Deferred:
+    def _beforeUpgrade(self, steps: Sequence[Step]) -> Deferred[None]:
         if not steps:
             return succeed(None)
         assert self._pool is not None
-        d = self._pool.runWithConnection(_thdBackupBeforeUpgrade, self.path, steps[-1].version)
-        d.addCallback(lambda target: target and log.info(
-            "Backed up {path} to {target} before upgrading its schema",
-            path=self.path, target=target))
-        return d
 
-    def _run(self, program: sql.Program[Any]) -> Deferred:
+        def backedUp(target: str | None) -> None:
+            if target:
+                log.info("Backed up {path} to {target} before upgrading its schema",
+                         path=self.path, target=target)
+
+        d: Deferred[str | None] = self._pool.runWithConnection(
+            _thdBackupBeforeUpgrade, self.path, steps[-1].version)
+        return d.addCallback(backedUp)
+
+    def _run(self, program: sql.Program[T]) -> Deferred[T]:
         assert self._pool is not None
-        return self._pool.runInteraction(_thdRun, program)
+        d: Deferred[T] = self._pool.runInteraction(_thdRun, program)
+        return d
 
     def _unavailable(self, error: BaseException) -> bool:
         return unavailable(error)

@@ -9,6 +9,7 @@ import json
 from typing import TYPE_CHECKING, Callable
 
 from klein import Klein
+from klein.resource import KleinResource
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
@@ -57,8 +58,8 @@ class WebSide:
     @app.handle_errors(Exception)
     def failed(self, request: IRequest, failure: Failure) -> bytes:
         request.setHeader(b"content-type", b"application/json")
-        if failure.check(HTTPException):
-            http = failure.value
+        http = failure.value
+        if isinstance(http, HTTPException):
             request.setResponseCode(http.code)
             code = (http.name or "error").lower().replace(" ", "_")
             return json.dumps({"error": {"code": code, "message": http.description}}).encode()
@@ -67,5 +68,5 @@ class WebSide:
         return json.dumps({"error": {"code": "internal",
                                      "message": "Internal error; see the service log."}}).encode()
 
-    def resource(self):  # type: ignore[no-untyped-def]
+    def resource(self) -> KleinResource:
         return self.app.resource()

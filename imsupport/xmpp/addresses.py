@@ -8,10 +8,10 @@ copied from input (R-SEC-2).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
-from twisted.words.protocols.jabber.jid import InvalidFormat, JID
+from twisted.words.protocols.jabber.jid import JID, InvalidFormat
 
 from imsupport.core.model import NODE_NAME
 
@@ -66,7 +66,8 @@ def classify(to: JID, domain: str) -> Address:
 
 @lru_cache(maxsize=20_000)
 def _rebuild(user: str | None, domain: str, resource: str | None) -> str:
-    return JID(tuple=(user, domain, resource)).full()
+    full: str = JID(tuple=(user, domain, resource)).full()
+    return full
 
 
 class Addresses:

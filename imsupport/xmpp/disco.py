@@ -13,7 +13,7 @@ from tx_xmpp.itx_xmpp import IDisco
 from tx_xmpp.subprotocols import XMPPHandler
 from zope.interface import implementer
 
-from imsupport.xmpp.addresses import CHAT, CONSOLE, NODE, classify
+from imsupport.xmpp.addresses import CHAT, CONSOLE, NODE, Address, classify
 from imsupport.xmpp.stanzas import NS_CHATSTATES, NS_RECEIPTS
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ class DiscoProvider(XMPPHandler):
         self.domain = domain
         self.name = name
 
-    def _target(self, requestor: JID, target: JID):  # type: ignore[no-untyped-def]
+    def _target(self, requestor: JID, target: JID) -> Address:
         address = classify(target, self.domain)
         if address.kind == NODE and self.core.hasNode(address.node or ""):
             return address
@@ -43,7 +43,8 @@ class DiscoProvider(XMPPHandler):
             return address
         raise StanzaError("item-not-found", text=f"There is nothing at {target.full()}.")
 
-    def getDiscoInfo(self, requestor: JID, target: JID, nodeIdentifier: str = "") -> list:
+    def getDiscoInfo(self, requestor: JID, target: JID, nodeIdentifier: str = ""
+                     ) -> list[disco.DiscoIdentity | disco.DiscoFeature]:
         address = self._target(requestor, target)
         if nodeIdentifier:
             return []
@@ -54,7 +55,8 @@ class DiscoProvider(XMPPHandler):
             identity = disco.DiscoIdentity("client", "bot", titles.get(address.node or "", ""))
         return [identity] + [disco.DiscoFeature(f) for f in FEATURES]
 
-    def getDiscoItems(self, requestor: JID, target: JID, nodeIdentifier: str = "") -> list:
+    def getDiscoItems(self, requestor: JID, target: JID, nodeIdentifier: str = ""
+                      ) -> list[disco.DiscoItem]:
         address = self._target(requestor, target)
         if address.kind != CONSOLE or nodeIdentifier:
             return []

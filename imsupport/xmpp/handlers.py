@@ -5,7 +5,7 @@ something that exists, and answer proper errors when it is not.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
@@ -35,13 +35,14 @@ class MessageHandler(XMPPHandler):
         self.max_bytes = max_bytes
 
     def connectionInitialized(self) -> None:
+        assert self.xmlstream is not None
         self.xmlstream.addObserver("/message", self.onMessage)
 
     def _error(self, stanza: domish.Element, to: JID, condition: str,
                etype: str, text: str) -> None:
         self.send(stanzas.error(stanza, self.addresses.replyFrom(to), condition, etype, text))
 
-    def _answerRefusal(self, stanza: domish.Element, d: Deferred) -> None:
+    def _answerRefusal(self, stanza: domish.Element, d: Deferred[Any]) -> None:
         """A message the core could not store went to nobody (R-RUN-3): its
         sender gets an error to that very stanza, so the client can show it
         as not delivered. ``wait`` when sending again later may work. The
@@ -70,7 +71,8 @@ class MessageHandler(XMPPHandler):
         log.failure("Handling a message failed", reason)
 
     def onMessage(self, stanza: domish.Element) -> None:
-        stanza.handled = True
+        # Twisted's mark for "an observer took it" (domish declares no such attribute).
+        stanza.handled = True  # type: ignore[attr-defined]
         mtype = stanza.getAttribute("type", "normal")
         sender = parseJID(stanza.getAttribute("from"))
         to = parseJID(stanza.getAttribute("to"))
@@ -153,10 +155,12 @@ class PresenceHandler(XMPPHandler):
         self.transport = transport
 
     def connectionInitialized(self) -> None:
+        assert self.xmlstream is not None
         self.xmlstream.addObserver("/presence", self.onPresence)
 
     def onPresence(self, stanza: domish.Element) -> None:
-        stanza.handled = True
+        # Twisted's mark for "an observer took it" (domish declares no such attribute).
+        stanza.handled = True  # type: ignore[attr-defined]
         sender = parseJID(stanza.getAttribute("from"))
         to = parseJID(stanza.getAttribute("to"))
         if sender is None or to is None:

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.words.protocols.jabber.error import StanzaError
 from twisted.words.protocols.jabber.jid import JID
 from twisted.words.protocols.jabber.xmlstream import TimeoutError
+from twisted.words.xish import domish
 from tx_xmpp.generic import Request
 from tx_xmpp.subprotocols import XMPPHandler
 
@@ -34,10 +36,11 @@ TIMEOUT = 20.0  # seconds without an answer before a resource counts as gone
 class PingRequest(Request):
     def __init__(self, recipient: JID, sender: JID, timeout: float) -> None:
         super().__init__(recipient=recipient, sender=sender, stanzaType="get")
-        self.timeout = timeout
+        # tx-xmpp's Request has no annotations: mypy takes its "timeout = None" for the type.
+        self.timeout = timeout  # type: ignore[assignment]
 
-    def toElement(self):  # type: ignore[no-untyped-def]
-        element = super().toElement()
+    def toElement(self) -> domish.Element:
+        element: domish.Element = super().toElement()
         element.addElement((NS_PING, "ping"))
         return element
 
@@ -81,7 +84,7 @@ class OperatorLiveness(XMPPHandler):
         def answered(_: object) -> None:
             self._pending.discard(key)
 
-        def failed(reason) -> None:  # type: ignore[no-untyped-def]
+        def failed(reason: Failure) -> None:
             self._pending.discard(key)
             if reason.check(StanzaError):
                 return  # it answered, if only with an error
@@ -91,4 +94,5 @@ class OperatorLiveness(XMPPHandler):
                          timeout=self.timeout)
                 self.core.operatorPresence(jid, resource, False)
 
+        assert self.parent is not None
         self.parent.request(request).addCallbacks(answered, failed)

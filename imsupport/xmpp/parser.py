@@ -163,7 +163,7 @@ class HardenedElementStream:
         self._gathered: list[bytes] = []
         self._gatheredBytes = 0
 
-    def _makeParser(self) -> Any:
+    def _makeParser(self) -> pyexpat.XMLParserType:
         p = pyexpat.ParserCreate("UTF-8", " ")
         p.buffer_text = True
         p.buffer_size = TEXT_BUFFER

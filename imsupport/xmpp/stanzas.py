@@ -100,6 +100,7 @@ def presence(sender: str, to: str, ptype: str | None = None, show: str | None = 
 
 
 def child(element: domish.Element, uri: str, name: str | None = None) -> domish.Element | None:
+    c: domish.Element
     for c in element.elements():
         if c.uri == uri and (name is None or c.name == name):
             return c

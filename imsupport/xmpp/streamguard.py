@@ -13,7 +13,7 @@ from twisted.words.protocols.jabber import xmlstream
 
 from imsupport.core.i18n import Translator
 from imsupport.xmpp import stanzas
-from imsupport.xmpp.addresses import Addresses, classify, parseJID
+from imsupport.xmpp.addresses import Addresses, parseJID
 from imsupport.xmpp.parser import (
     ATTRIBUTE,
     BYTES,
@@ -50,6 +50,8 @@ class StreamGuard:
         stream.ElementEvent = xs.onElement
         stream.DocumentEndEvent = xs.onDocumentEnd
         xs.stream = stream
+        # A stream reset makes a new parser in _initializeStream, Twisted's
+        # only hook for it; mypy rejects assigning to a method.
         xs._initializeStream = lambda: self.install(xs)  # type: ignore[method-assign]
         return stream
 

@@ -31,15 +31,21 @@ import argparse
 import asyncio
 import contextlib
 import math
-import statistics
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from tests.bench.bench_relay import (
-    NODE_NAME, Bench, BenchError, _metric_values, _nodes_toml, _stop_service, cpu_seconds, say)
+    NODE_NAME,
+    Bench,
+    BenchError,
+    _metric_values,
+    _nodes_toml,
+    _stop_service,
+    cpu_seconds,
+    say,
+)
 from tests.bench.fastclient import FastClient, Incoming, XmppFailure
 from tests.e2e.prosody import ProsodyError
 from tests.e2e.service import ImsupportProcess, ServiceError, free_port, make_config, sqlite_url
@@ -160,7 +166,7 @@ async def run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> list[P
     a_side = await bench.accounts_online("dira", args.chats)
     b_side = await bench.accounts_online("dirb", args.chats)
     direct = [Talk(f"pair {i}", a, b.bare, b, a.bare, b.bare)
-              for i, (a, b) in enumerate(zip(a_side, b_side))]
+              for i, (a, b) in enumerate(zip(a_side, b_side, strict=True))]
     counts = {"sent": 0, "delivered": 0, "refused": 0, "answered": 0}
 
     def flood_arrived(m: Incoming) -> None:
@@ -180,7 +186,7 @@ async def run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> list[P
         before = cpu_seconds(service.pid)  # type: ignore[arg-type]
         started = time.monotonic()
         say(f"phase {name!r}: {args.chats} chats and {args.chats} direct pairs for "
-            f"{args.seconds:.0f} s" + (f", one client flooding" if name == "flood" else ""))
+            f"{args.seconds:.0f} s" + (", one client flooding" if name == "flood" else ""))
         work = [converse(relay, args.seconds, args.pause, "r"),
                 converse(direct, args.seconds, args.pause, "d")]
         if name == "flood":
@@ -233,10 +239,11 @@ def report(args: argparse.Namespace, phases: list[Phase]) -> str:
                    f"{ms(p.relay):>23}{ms(p.direct):>24}{cpu:>15}")
     quiet, flooded = phases
     if quiet.relay and flooded.relay:
+        relay_ratio = ((len(flooded.relay) / len(flooded.direct or [0]))
+                       / (len(quiet.relay) / len(quiet.direct or [0])))
         out.append(f"the chats' p99 round trip with the flood / without: "
                    f"{percentile(flooded.relay, 99) / percentile(quiet.relay, 99):.2f}; "
-                   f"relay ratio with / without: "
-                   f"{(len(flooded.relay) / len(flooded.direct or [0])) / (len(quiet.relay) / len(quiet.direct or [0])):.2f}"
+                   f"relay ratio with / without: {relay_ratio:.2f}"
                    if flooded.direct and quiet.direct else "")
     c = flooded.flood
     lost = c["sent"] - c["delivered"] - c["refused"]

@@ -90,7 +90,6 @@ from typing import Any
 
 from tests.bench.fastclient import FastClient, Incoming, XmppFailure
 from tests.e2e.prosody import Prosody, ProsodyError
-from tests.metricstext import has, samples
 from tests.e2e.service import (
     ImsupportProcess,
     ServiceError,
@@ -98,6 +97,7 @@ from tests.e2e.service import (
     make_config,
     sqlite_url,
 )
+from tests.metricstext import has, samples
 
 NODE_NAME = "bench"
 GOAL = 0.45          # relay/direct asked for in the issue
@@ -309,8 +309,9 @@ async def measure(name: str, flows: list[Flow], *, window: int, body_bytes: int,
         problem = check()
         lost = sorted({c.bare for f in flows for c in (f.sender, f.receiver) if c.error})
         if lost:
-            problem = f"{len(lost)} clients lost their connection ({lost[0]}: " \
-                      f"{next(c.error for f in flows for c in (f.sender, f.receiver) if c.bare == lost[0])})"
+            first = next(c.error for f in flows for c in (f.sender, f.receiver)
+                         if c.bare == lost[0])
+            problem = f"{len(lost)} clients lost their connection ({lost[0]}: {first})"
         got = sum(f.received for f in flows)
         if got != progress:
             progress, progress_at = got, time.monotonic()
@@ -404,7 +405,8 @@ class Bench:
         clients = [FastClient(name, prosody.domain, f"pw-{name}") for name in names]
         results = await asyncio.gather(*(c.connect(prosody.host, prosody.c2s_port)
                                          for c in clients), return_exceptions=True)
-        failed = [f"  {c.bare}: {r}" for c, r in zip(clients, results) if isinstance(r, BaseException)]
+        failed = [f"  {c.bare}: {r}" for c, r in zip(clients, results, strict=True)
+                  if isinstance(r, BaseException)]
         if failed:
             raise BenchError(f"{len(failed)} of {count} {prefix}* accounts could not log in:\n"
                              + "\n".join(failed[:10]) + prosody.log_tail(20))
@@ -428,19 +430,19 @@ class Bench:
         n = self.n
         a_side = await self.accounts_online("dira", n)
         b_side = await self.accounts_online("dirb", n)
-        for i, (a, b) in enumerate(zip(a_side, b_side)):
+        for i, (a, b) in enumerate(zip(a_side, b_side, strict=True)):
             a.send_message(b.bare, f"hello {i}")
         await gather_all("first message", [
             (f"pair {i}", b.wait_message(_from(a.bare), 15, "first message"))
-            for i, (a, b) in enumerate(zip(a_side, b_side))], self._prosody_log)
-        for i, (a, b) in enumerate(zip(a_side, b_side)):
+            for i, (a, b) in enumerate(zip(a_side, b_side, strict=True))], self._prosody_log)
+        for i, (a, b) in enumerate(zip(a_side, b_side, strict=True)):
             b.send_message(a.bare, f"hello back {i}")
         await gather_all("reply", [
             (f"pair {i}", a.wait_message(_from(b.bare), 15, "reply"))
-            for i, (a, b) in enumerate(zip(a_side, b_side))], self._prosody_log)
+            for i, (a, b) in enumerate(zip(a_side, b_side, strict=True))], self._prosody_log)
         say(f"{n} direct pairs ready")
         return [(f"pair {i} ({a.user}/{b.user})", a, b.bare, b, a.bare)
-                for i, (a, b) in enumerate(zip(a_side, b_side))]
+                for i, (a, b) in enumerate(zip(a_side, b_side, strict=True))]
 
     async def measure_direct(self, pairs: list[tuple[str, FastClient, str, FastClient, str]],
                              name: str, per_direction: int) -> Measurement:
@@ -592,7 +594,7 @@ class Bench:
                              f"within {timeout:.0f}s:\n" + "\n".join(missing[:5])
                              + _metrics_summary(service) + service.log_tail(40))
         chats = []
-        for op, inv in zip(operators, invitations):
+        for op, inv in zip(operators, invitations, strict=True):
             assert isinstance(inv, Incoming)
             found = re.search(r"^Client: (\S+)$", inv.body or "", re.MULTILINE)
             client = by_jid.get(found.group(1)) if found else None
@@ -605,10 +607,10 @@ class Bench:
         if doubled:
             raise BenchError(f"several operators were invited to the chats of {doubled}"
                              + service.log_tail(40))
-        for chat, client, op, address in chats:
+        for _, _, op, address in chats:
             op.send_message(address, f"Hello from operator {op.user}, how can I help?")
-        waits = [client.wait_message(lambda m, op=op: m.from_bare == node
-                                     and (m.body or "").startswith(f"Hello from operator {op.user},"),
+        waits = [client.wait_message(lambda m, hello=f"Hello from operator {op.user},":
+                                     m.from_bare == node and (m.body or "").startswith(hello),
                                      timeout, f"accepting reply of {op.bare}")
                  for _, client, op, _ in chats]
         waits += [op.wait_message(lambda m, a=address: m.from_bare == a
@@ -650,7 +652,7 @@ async def gather_all(what: str, labelled: list[tuple[str, Any]],
                      logs: Callable[[], str] = lambda: "") -> list[Any]:
     """Await all; if any fails, say which (the first few) and why."""
     results = await asyncio.gather(*(aw for _, aw in labelled), return_exceptions=True)
-    failed = [f"  {label}: {r}" for (label, _), r in zip(labelled, results)
+    failed = [f"  {label}: {r}" for (label, _), r in zip(labelled, results, strict=True)
               if isinstance(r, BaseException)]
     if failed:
         raise BenchError(f"{what}: {len(failed)} of {len(labelled)} did not arrive:\n"
@@ -957,7 +959,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         prog="scripts/bench",
         description="Messages/s through imsupport (per store) against clients messaging "
                     "each other directly through the same Prosody, plus relay latency.")
-    p.add_argument("--chats", type=int, default=20, help="concurrent chats, and direct pairs (default 20)")
+    p.add_argument("--chats", type=int, default=20,
+                   help="concurrent chats, and direct pairs (default 20)")
     p.add_argument("--messages", type=int, default=1000,
                    help="measured messages per chat, half each way (default 1000)")
     p.add_argument("--rounds", type=int, default=4,

@@ -50,6 +50,7 @@ import random
 import sys
 import time
 from dataclasses import dataclass
+from itertools import cycle, islice
 from typing import Callable, Sequence
 
 from twisted.internet.task import Clock
@@ -57,8 +58,8 @@ from twisted.internet.task import Clock
 from imsupport.config import ServiceConfig
 from imsupport.core import offers
 from imsupport.core.chat import Chat
-from imsupport.core.invitations import OFFER
 from imsupport.core.i18n import Translator
+from imsupport.core.invitations import OFFER
 from imsupport.core.model import ChatRecord, Directory, Group, Node, Operator
 from imsupport.core.routing import ChatRequest, OperatorSnapshot, route
 from imsupport.core.service import SupportCore
@@ -246,7 +247,7 @@ def pureRoute(core: SupportCore, decisions: int) -> Row:
         snapshots: dict[str, OperatorSnapshot] = core.team.snapshots(node.name, NOW)
         for chat_id in core.queues[node.name]:
             inputs.append((node, snapshots, request(core, node, core.chats[chat_id])))
-    calls = [lambda i=inputs[n % len(inputs)]: route(*i) for n in range(decisions)]
+    calls = [lambda i=i: route(*i) for i in islice(cycle(inputs), decisions)]
     candidates = sum(bool(route(*i).candidates) for i in inputs)
     return Row("route() (pure)", timeCalls(calls),
                f"{candidates / len(inputs):.0%} of chats have a candidate")
@@ -256,7 +257,7 @@ def nodeSnapshots(core: SupportCore, calls: int) -> Row:
     nodes = [n.name for n in core.directory.nodes]
     size = sum(len(core.team.snapshots(n, NOW)) for n in nodes) / len(nodes)
     return Row("core.snapshots() of one node", timeCalls(
-        [lambda n=nodes[i % len(nodes)]: core.team.snapshots(n, NOW) for i in range(calls)]),
+        [lambda n=n: core.team.snapshots(n, NOW) for n in islice(cycle(nodes), calls)]),
         f"{size:.0f} operators per node")
 
 
@@ -269,8 +270,8 @@ def presenceRefresh(core: SupportCore, calls: int) -> Row:
 def coreDecide(core: SupportCore, decisions: int) -> Row:
     chats = [core.chats[i] for node in core.directory.nodes for i in core.queues[node.name]]
     nodes = {n.name: n for n in core.directory.nodes}
-    calls = [lambda c=chats[n % len(chats)]: core.offers.decide(nodes[c.node], c, NOW)
-             for n in range(decisions)]
+    calls = [lambda c=c: core.offers.decide(nodes[c.node], c, NOW)
+             for c in islice(cycle(chats), decisions)]
     return Row("core.decide() + snapshots", timeCalls(calls))
 
 

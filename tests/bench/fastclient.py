@@ -154,7 +154,8 @@ class FastClient(asyncio.Protocol):
 
     def send_raw(self, data: str) -> None:
         if self.transport is None or self.transport.is_closing():
-            raise XmppFailure(f"{self.jid}: not connected" + (f" ({self.error})" if self.error else ""))
+            raise XmppFailure(f"{self.jid}: not connected"
+                              + (f" ({self.error})" if self.error else ""))
         self.transport.write(data.encode())
 
     def send_message(self, to: str, body: str) -> None:

@@ -135,7 +135,8 @@ class Prosody:
 
     def _write_config(self) -> None:
         self.data_dir.mkdir(exist_ok=True)
-        (self.root / "certs").mkdir(exist_ok=True)  # silences "Error indexing certificate directory"
+        # An empty certs/ silences "Error indexing certificate directory".
+        (self.root / "certs").mkdir(exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.data_dir, "prosody", "prosody")
         lo = _lua(self.host)
@@ -164,7 +165,8 @@ c2s_require_encryption = false
 s2s_require_encryption = false
 allow_registration = true
 log = {{
-    {{ levels = {{ min = {_lua(self.log_level)} }}, to = "file", filename = {_lua(str(self.log_file))} }};
+    {{ levels = {{ min = {_lua(self.log_level)} }}, to = "file",
+       filename = {_lua(str(self.log_file))} }};
 }}
 {self.extra_config}
 

@@ -29,7 +29,8 @@ __all__ = ["ImsupportProcess", "ServiceError", "make_config", "toml_value", "fre
 FAST_CLIENTS = "\n[limits]\nclient_messages_per_second = 20.0\nclient_message_burst = 100\n"
 
 
-_TWISTD = "import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twistd'; sys.exit(run())"
+_TWISTD = ("import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twistd'; "
+           "sys.exit(run())")
 
 
 class ServiceError(RuntimeError):
@@ -216,7 +217,8 @@ class ImsupportProcess:
         """The end of the log without our own /healthz polling noise."""
         text = [line for line in self.log_text().splitlines()
                 if "GET /healthz" not in line][-lines:]
-        return f"\n--- imsupport log ({self.workdir}, last {len(text)} lines) ---\n" + "\n".join(text)
+        return (f"\n--- imsupport log ({self.workdir}, last {len(text)} lines) ---\n"
+                + "\n".join(text))
 
     def wait_log(self, substring: str, timeout: float = 10.0) -> str:
         """Wait until the log contains ``substring``; returns the first line with it."""

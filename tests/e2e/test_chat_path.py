@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import uuid
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
-
 
 from tests.e2e.service import _TWISTD
 from tests.e2e.xmppclient import TestClient
@@ -48,7 +47,7 @@ invite_timeout = {invite_timeout}
 
 def operator_rows(*clients, names=("Ivan", "Olga", "Petr")):
     return [{"jid": c.bare, "name": name, "languages": ["en", "ru"]}
-            for c, name in zip(clients, names)]
+            for c, name in zip(clients, names, strict=False)]
 
 
 def start_with(start_imsupport, *operators, **kw):

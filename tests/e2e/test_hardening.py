@@ -8,8 +8,14 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from tests.e2e.test_chat_path import COMPONENT, SALES, metrics, nodes_toml, operator_rows, \
-    wait_operator_followed
+from tests.e2e.test_chat_path import (
+    COMPONENT,
+    SALES,
+    metrics,
+    nodes_toml,
+    operator_rows,
+    wait_operator_followed,
+)
 from tests.e2e.test_workspace import wait_free
 
 FLOOD = 1000

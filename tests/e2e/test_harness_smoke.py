@@ -129,8 +129,8 @@ class RawComponent:
         stream_id = self.read_until(r"<stream:stream[^>]*\bid=['\"]([^'\"]+)['\"]").group(1)
         digest = hashlib.sha1((stream_id + secret).encode()).hexdigest()
         self.send(f"<handshake>{digest}</handshake>")
-        return self.read_until(r"<handshake\s*/>|<handshake></handshake>|<stream:error>.*?</stream:error>"
-                               ).group(0)
+        return self.read_until(r"<handshake\s*/>|<handshake></handshake>"
+                               r"|<stream:error>.*?</stream:error>").group(0)
 
 
 @contextmanager

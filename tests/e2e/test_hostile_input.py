@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 
 from tests.e2e.service import FAST_CLIENTS
-from tests.metricstext import has
-
 from tests.e2e.test_chat_path import (
     COMPONENT,
     SALES,
@@ -19,6 +17,7 @@ from tests.e2e.test_chat_path import (
     operator_rows,
     wait_operator_followed,
 )
+from tests.metricstext import has
 
 CHAT1 = f"sales+1@{COMPONENT}"
 LONG_NS = "urn:" + "a" * 1000

@@ -15,7 +15,8 @@ CHAT1 = f"sales+1@{COMPONENT}"
 
 def group(name, operators, wave=1, auto=True, escalate_after=120, max_declines=1):
     jids = ", ".join(f'"{o.bare}"' for o in operators)
-    return (f'\n  [[nodes.groups]]\n  name = "{name}"\n  wave = {wave}\n  auto = {str(auto).lower()}\n'
+    return (f'\n  [[nodes.groups]]\n  name = "{name}"\n  wave = {wave}\n'
+            f'  auto = {str(auto).lower()}\n'
             f'  operators = [{jids}]\n  escalate_after = {escalate_after}\n'
             f'  max_declines = {max_declines}\n')
 

@@ -60,7 +60,7 @@ languages = ["en"]
 
 def operator_rows(*operators: TestClient) -> list[dict[str, Any]]:
     return [{"jid": o.bare, "name": name, "languages": ["en"], "max_chats": 2}
-            for o, name in zip(operators, ("Ivan", "Olga"))]
+            for o, name in zip(operators, ("Ivan", "Olga"), strict=False)]
 
 
 def metrics(service: ImsupportProcess) -> str:
@@ -260,7 +260,7 @@ def outage_run(store: Store, start_imsupport: Callable[..., ImsupportProcess],
           f"sender, hold_timeout {hold} s")
     print(f"  {'direction':22} {'sent':>5} {'delivered':>9} {'refused':>7} {'lost':>4} "
           f"{'twice':>5}")
-    for d, t in zip(directions, tallies):
+    for d, t in zip(directions, tallies, strict=True):
         print(f"  {d.name:22} {t['sent']:5} {t['delivered']:9} {t['refused']:7} {t['lost']:4} "
               f"{t['delivered twice']:5}")
     print(f"  first message during the outage: early {outcomes[carol.bare]}, "
@@ -268,7 +268,7 @@ def outage_run(store: Store, start_imsupport: Callable[..., ImsupportProcess],
     print(f"  /healthz store flag seen down during the outage: {not all(health)}; "
           f"refused counter {refused_metric:g}, errors seen by senders {refused_seen}")
 
-    for d, t in zip(directions, tallies):
+    for d, t in zip(directions, tallies, strict=True):
         assert t["lost"] == 0, (d.name, t, service.log_tail())
         assert t["sent"] == t["delivered"] + t["refused"], (d.name, t)
         assert t["delivered twice"] == 0 and t["delivered and refused"] == 0, (d.name, t)

@@ -22,8 +22,8 @@ from typing import Any, Literal, TypeVar
 
 import slixmpp
 from slixmpp.exceptions import IqError, IqTimeout
-from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream import StanzaBase
+from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
 
 __all__ = ["TestClient", "Received", "Presence", "IqFailed", "shutdown_loop"]
@@ -314,8 +314,9 @@ class TestClient:
             try:
                 return await iq.send(timeout=timeout)
             except IqError as e:
-                raise IqFailed(f"{self.jid}: IQ to {to} failed: {e.iq['error']['condition']}\n{e.iq}",
-                               str(e.iq["error"]["condition"]), str(e.iq)) from None
+                condition = str(e.iq["error"]["condition"])
+                raise IqFailed(f"{self.jid}: IQ to {to} failed: {condition}\n{e.iq}",
+                               condition, str(e.iq)) from None
             except IqTimeout:
                 raise IqFailed(f"{self.jid}: IQ to {to} got no reply in {timeout}s",
                                "timeout") from None

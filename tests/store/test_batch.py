@@ -33,7 +33,8 @@ class FakeDatabase:
         while self.waiting:
             writes, d = self.waiting.pop(0)
             if self.broken & set(writes):
-                d.errback(RuntimeError(f"constraint violated by {sorted(self.broken & set(writes))}"))
+                violating = sorted(self.broken & set(writes))
+                d.errback(RuntimeError(f"constraint violated by {violating}"))
             else:
                 self.committed += writes
                 d.callback(None)

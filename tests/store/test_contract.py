@@ -13,8 +13,17 @@ from twisted.internet.defer import Deferred, DeferredList, gatherResults
 from zope.interface.verify import verifyObject
 
 from imsupport.core.model import (
-    ACTIVE, CLOSED, QUEUED, ABANDONED, ChatEvent, ChatRecord, Directory, FaqEntry, Group,
-    Node, Operator,
+    ABANDONED,
+    ACTIVE,
+    CLOSED,
+    QUEUED,
+    ChatEvent,
+    ChatRecord,
+    Directory,
+    FaqEntry,
+    Group,
+    Node,
+    Operator,
 )
 from imsupport.store.interfaces import IStore, StoreError
 
@@ -111,7 +120,8 @@ async def test_put_and_delete_node_with_groups(store: Any) -> None:
     await store.putNode(support)
     await store.putNode(sales)
     assert (await store.loadDirectory()).nodes == (support, sales)
-    regrouped = Node(name="sales", title="Sales", groups=(Group(name="all", operators=(guru.jid,)),))
+    regrouped = Node(name="sales", title="Sales",
+                     groups=(Group(name="all", operators=(guru.jid,)),))
     await store.putNode(regrouped)
     assert (await store.loadDirectory()).nodes == (support, regrouped)
     assert await store.deleteNode("support") is True

@@ -46,8 +46,8 @@ async def test_backup_before_upgrading_a_database_with_data(tmp_path: Path) -> N
     await store.close()
     assert list(tmp_path.glob("*.bak-*")) == []  # a new database is not backed up
 
-    store = SQLiteStore(path, reactor=reactor(),
-                        steps=packaged + [Step(latest + 1, "more", "CREATE TABLE more (n INTEGER);")])
+    more = Step(latest + 1, "more", "CREATE TABLE more (n INTEGER);")
+    store = SQLiteStore(path, reactor=reactor(), steps=packaged + [more])
     await store.open()
     await store.close()
     backup = Path(f"{path}.bak-v{latest}")

@@ -6,7 +6,6 @@ import pytest
 
 from imsupport.core.commands import commandPluginNames, loadCommands
 from imsupport.core.eligibility import loadChecks
-
 from tests.unit.fakes import ALICE, IVAN, activeChat, makeCore, online
 
 

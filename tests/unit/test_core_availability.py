@@ -7,9 +7,19 @@ from zope.interface import implementer
 
 from imsupport.core.eligibility import EligibilityChecks, IEligibilityCheck
 from imsupport.core.model import Operator
-
 from tests.unit.fakes import (
-    ALICE, BOB, GURU, IVAN, OLGA, PETR, START, activeChat, directory, makeCore, online)
+    ALICE,
+    BOB,
+    GURU,
+    IVAN,
+    OLGA,
+    PETR,
+    START,
+    activeChat,
+    directory,
+    makeCore,
+    online,
+)
 
 HOUR = 3600
 # START is Friday 08:00 UTC.

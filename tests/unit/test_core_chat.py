@@ -5,7 +5,6 @@ from twisted.internet.defer import fail
 
 from imsupport.core.model import ABANDONED, ACTIVE, CLOSED, COMMAND, MESSAGE, NOTICE, QUEUED
 from imsupport.store.interfaces import StoreError
-
 from tests.unit.fakes import ALICE, BOB, GURU, IVAN, OLGA, activeChat, makeCore, online
 
 

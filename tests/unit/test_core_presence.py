@@ -4,7 +4,6 @@ from __future__ import annotations
 from imsupport.core.model import Group, Node, Operator
 from imsupport.core.nodestate import nodePresence
 from imsupport.core.operators import OperatorState
-
 from tests.unit.fakes import ALICE, IVAN, OLGA, PETR, makeCore, online
 
 

@@ -6,13 +6,10 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-
 from imsupport.core import offers
 from imsupport.core.chat import ESCALATION
 from imsupport.core.model import ACTIVE, STATE, Directory
-
-from tests.unit.fakes import (
-    ALICE, GURU, IVAN, OLGA, PETR, directory, makeCore, online)
+from tests.unit.fakes import ALICE, GURU, IVAN, OLGA, PETR, directory, makeCore, online
 
 INVITED = "New chat #"
 ESCALATED = "Nobody took chat #1 in time; it went to the next wave of operators."

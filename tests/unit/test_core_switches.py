@@ -5,9 +5,18 @@ import pytest
 
 from imsupport.core.model import CLOSED
 from imsupport.core.switches import HARD, SOFT, Switches, Target, TargetError, parseTarget
-
 from tests.unit.fakes import (
-    ALICE, BOB, BOSS, GURU, IVAN, OLGA, activeChat, directory, makeCore, online)
+    ALICE,
+    BOB,
+    BOSS,
+    GURU,
+    IVAN,
+    OLGA,
+    activeChat,
+    directory,
+    makeCore,
+    online,
+)
 
 
 def stored_switches(store):

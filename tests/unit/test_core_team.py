@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from imsupport.core.model import ACTIVE, HELD, MESSAGE, QUEUED, Directory, FaqEntry
-
 from tests.unit.fakes import (
-    ALICE, BOB, BOSS, GURU, IVAN, OLGA, activeChat, directory, makeCore, online)
+    ALICE,
+    BOB,
+    BOSS,
+    GURU,
+    IVAN,
+    OLGA,
+    activeChat,
+    directory,
+    makeCore,
+    online,
+)
 
 CHAT = "sales+1"
 

@@ -19,7 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from imsupport.core.filters import (
-    Finding, LinkFilter, MessageFilter, ProfanityFilter, mark, parseWordList)
+    Finding,
+    LinkFilter,
+    MessageFilter,
+    ProfanityFilter,
+    mark,
+    parseWordList,
+)
 from imsupport.core.filters.skeleton import skeleton, skeletonText
 from imsupport.core.filters.wordlist import defaultWordLists
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from imsupport.core.ratelimit import (
-    Bucket, RateLimit, RateLimiter, Verdict, fresh, refill, take)
-
+from imsupport.core.ratelimit import Bucket, RateLimit, RateLimiter, Verdict, fresh, refill, take
 from tests.unit.fakes import ALICE, BOB, IVAN, activeChat, makeCore, online
 
 LIMIT = RateLimit(message_burst=3, messages_per_second=1.0, byte_burst=100,

@@ -11,9 +11,25 @@ import pytest
 from imsupport.core import routing
 from imsupport.core.model import Group, Node
 from imsupport.core.routing import (
-    AFK, AT_LIMIT, DECLINED_ENOUGH, EARLIER_WAVE, LATER_WAVE, MANUAL_ONLY, NO_LANGUAGE,
-    OFF_SHIFT, OFFLINE, PASSED, SWITCHED_OFF, UNKNOWN, ChatRequest, OperatorSnapshot,
-    languageRank, nextWave, route, waveEscalation)
+    AFK,
+    AT_LIMIT,
+    DECLINED_ENOUGH,
+    EARLIER_WAVE,
+    LATER_WAVE,
+    MANUAL_ONLY,
+    NO_LANGUAGE,
+    OFF_SHIFT,
+    OFFLINE,
+    PASSED,
+    SWITCHED_OFF,
+    UNKNOWN,
+    ChatRequest,
+    OperatorSnapshot,
+    languageRank,
+    nextWave,
+    route,
+    waveEscalation,
+)
 
 
 def op(jid, online=True, afk=False, load=0, max_chats=1, languages=("en",), idle=0.0,

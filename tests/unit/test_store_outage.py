@@ -19,6 +19,7 @@ from imsupport.core.model import ABANDONED, MESSAGE
 from imsupport.core.service import SupportCore
 from imsupport.store.interfaces import StoreUnavailable
 from imsupport.web import metrics
+from tests.metricstext import has
 from tests.unit.fakes import (
     ALICE,
     BOB,
@@ -30,7 +31,6 @@ from tests.unit.fakes import (
     online,
 )
 from tests.unit.flaky import FlakyStore
-from tests.metricstext import has
 
 HOLD = 10.0
 NOT_STORED = Translator(default="en").text("message_not_stored", ("en",))
@@ -196,7 +196,8 @@ def test_a_chat_begun_during_an_outage_is_offered_once_its_first_line_is_stored(
     clock.advance(RETRY_EVERY)
     assert fired == [None]
     assert "number 1 in the queue" in t.last(BOB).body
-    assert "need help" in t.last(IVAN).body and [i.chat_id for i in core.invitations.ofOperator(IVAN)] == [1]
+    assert "need help" in t.last(IVAN).body
+    assert [i.chat_id for i in core.invitations.ofOperator(IVAN)] == [1]
     assert messages(store, 1) == ["need help"]
     assert record(store, 1).first_line == "need help"
 

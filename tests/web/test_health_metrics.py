@@ -7,9 +7,8 @@ import pytest_twisted
 from treq.testing import StubTreq
 
 from imsupport.web.app import WebSide
-
-from tests.unit.fakes import ALICE, IVAN, OLGA, makeCore, online
 from tests.metricstext import has, samples
+from tests.unit.fakes import ALICE, IVAN, OLGA, makeCore, online
 
 
 def stub(core=None, xmpp=True, store=True):

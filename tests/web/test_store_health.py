@@ -9,8 +9,8 @@ from treq.testing import StubTreq
 
 from imsupport.core.journal import PROBE_EVERY, RETRY_EVERY
 from imsupport.web.app import WebSide
-from tests.unit.test_store_outage import activeOutageCore
 from tests.metricstext import has
+from tests.unit.test_store_outage import activeOutageCore
 
 
 def get(core, path):

@@ -11,6 +11,7 @@ never from inside the component's own ``write``.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 
 from twisted.internet.defer import Deferred
@@ -140,7 +141,7 @@ class FakeXmppServer:
 
     def gaps(self) -> list[float]:
         """Seconds between consecutive connection attempts."""
-        return [b - a for a, b in zip(self.attempts, self.attempts[1:])]
+        return [b - a for a, b in itertools.pairwise(self.attempts)]
 
 
 def run(clock: Clock, seconds: float, step: float = 0.05) -> None:

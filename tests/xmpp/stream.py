@@ -14,13 +14,11 @@ from twisted.words.xish import domish
 from imsupport.config import ServiceConfig
 from imsupport.core.i18n import Translator
 from imsupport.core.service import SupportCore
-from tests.unit.fakes import OrderCheckingStore
 from imsupport.xmpp.addresses import Addresses
 from imsupport.xmpp.component import ComponentConnection
 from imsupport.xmpp.transport import XmppTransport
 from imsupport.xmpp.wiring import attachHandlers
-
-from tests.unit.fakes import directory
+from tests.unit.fakes import OrderCheckingStore, directory
 
 DOMAIN = "support.shop.test"
 SECRET = "s3cret"

@@ -68,7 +68,7 @@ def domishElements(data: bytes) -> list[domish.Element]:
 
 def split(data: bytes, cuts: list[int]) -> list[bytes]:
     points = sorted({c % (len(data) + 1) for c in cuts})
-    return [data[a:b] for a, b in zip([0] + points, points + [len(data)]) if data[a:b]]
+    return [data[a:b] for a, b in zip([0] + points, points + [len(data)], strict=True) if data[a:b]]
 
 
 @settings(max_examples=200, deadline=None)

@@ -14,10 +14,15 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from imsupport.core.filters.finding import Finding
-from imsupport.core.filters.skeleton import (
-    MASK, SPACED, fold, skeleton, skeletonText, wordBounds)
+from imsupport.core.filters.skeleton import MASK, SPACED, fold, skeleton, skeletonText, wordBounds
 from imsupport.core.filters.wordlist import (
-    ANYWHERE, NOT_AFTER_LETTER, Entry, defaultWordLists, loadWordList, patternTree)
+    ANYWHERE,
+    NOT_AFTER_LETTER,
+    Entry,
+    defaultWordLists,
+    loadWordList,
+    patternTree,
+)
 
 # Characters of a word that are not part of the rude word itself when they
 # stand at its edges: "**fuck**!!" is marked as "fuck".

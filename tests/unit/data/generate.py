@@ -57,7 +57,7 @@ pussy slut slutty wanker wanking twat prick bollocks crap crappy pissed pissing
 dildo douchebag goddamn jizz tits titties faggot fag nigger retard wtf stfu gtfo
 """.split()
 
-LATIN_TO_CYRILLIC = dict(zip("aceopxykmthb", "асеорхукмтнв"))
+LATIN_TO_CYRILLIC = dict(zip("aceopxykmthb", "асеорхукмтнв", strict=True))
 CYRILLIC_TO_LATIN = {v: k for k, v in LATIN_TO_CYRILLIC.items()}
 LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "$", "t": "7", "l": "1",
         "а": "@", "о": "0", "з": "3", "ч": "4", "б": "6", "е": "3", "я": "9"}
@@ -153,7 +153,7 @@ def obfuscationLines() -> list[str]:
 
 
 def write(name: str, header: str, lines: list[str]) -> None:
-    text = "".join(f"# {h}\n" for h in header.splitlines()) + "".join(f"{l}\n" for l in lines)
+    text = "".join(f"# {h}\n" for h in header.splitlines()) + "".join(f"{line}\n" for line in lines)
     (HERE / name).write_text(text, "utf-8")
     print(f"{name}: {len(lines)} lines")
 

@@ -25,7 +25,6 @@ from imsupport.core.relay import Relay
 from imsupport.core.stats import Metrics
 from imsupport.core.team import Team
 from imsupport.core.transfers import Transfers
-
 from tests.unit.fakes import START, OrderCheckingStore, RecordingTransport, directory
 
 SERVICE = ServiceConfig(domain="support.shop.test", admins=("boss@shop.test",))

@@ -5,9 +5,16 @@ from __future__ import annotations
 from imsupport.core.chat import IDLE
 from imsupport.core.invitations import TRANSFER
 from imsupport.core.model import (
-    ABANDONED, ACTIVE, CLOSED, HELD, OFFERED, QUEUED, ChatEvent, ChatRecord)
+    ABANDONED,
+    ACTIVE,
+    CLOSED,
+    HELD,
+    OFFERED,
+    QUEUED,
+    ChatEvent,
+    ChatRecord,
+)
 from imsupport.core.recovery import Recovery
-
 from tests.unit.fakes import ALICE, BOB, GURU, IVAN, OLGA
 from tests.unit.parts.builder import Floor
 from tests.unit.parts.test_floor import stored

@@ -11,13 +11,12 @@ from imsupport.core.console import Console
 from imsupport.core.filters import MessageFilter
 from imsupport.core.model import Operator
 from imsupport.core.queries import Queries
-from imsupport.core.ratelimit import RateLimit, RateLimiter
 from imsupport.core.rategate import RateGate
+from imsupport.core.ratelimit import RateLimit, RateLimiter
 from imsupport.core.schedulewatch import ScheduleWatch
 from imsupport.core.switches import Target
 from imsupport.core.switching import Switching
 from imsupport.core.words import OperatorWords
-
 from tests.unit.fakes import ALICE, BOB, IVAN, OLGA, directory
 from tests.unit.parts.builder import SERVICE, Floor
 from tests.unit.parts.test_chatway import way

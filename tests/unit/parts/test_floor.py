@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from imsupport.core.invitations import OFFER
 from imsupport.core.model import NOTICE
-
 from tests.unit.fakes import ALICE, BOB, IVAN, OLGA
 from tests.unit.parts.builder import Floor, Ground
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import types
 
 from imsupport.core.service import SupportCore
-
 from tests.unit.fakes import makeCore
 
 

@@ -8,7 +8,15 @@ import pytest
 from imsupport.core import lifecycle
 from imsupport.core.lifecycle import TRANSITIONS, IllegalTransition
 from imsupport.core.model import (
-    ABANDONED, ACTIVE, CLOSED, HELD, OFFERED, OPEN_STATES, QUEUED, ChatRecord)
+    ABANDONED,
+    ACTIVE,
+    CLOSED,
+    HELD,
+    OFFERED,
+    OPEN_STATES,
+    QUEUED,
+    ChatRecord,
+)
 
 STATES = list(TRANSITIONS)
 LEGAL = {(QUEUED, OFFERED), (QUEUED, ABANDONED), (OFFERED, QUEUED), (OFFERED, ACTIVE),
