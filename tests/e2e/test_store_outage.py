@@ -249,7 +249,8 @@ def outage_run(store: Store, start_imsupport: Callable[..., ImsupportProcess],
         "SELECT text FROM events WHERE kind = 'message' AND author = 'client'")]
     outcomes = {n.client.bare: n.outcome(operators, stored) for n in (early, late)}
     unbacked = store.query(
-        "SELECT id FROM chats WHERE state IN ('queued', 'active') AND NOT EXISTS (SELECT 1 "
+        "SELECT id FROM chats WHERE state IN ('queued', 'offered', 'active', 'held') "
+        "AND NOT EXISTS (SELECT 1 "
         "FROM events WHERE events.chat_id = chats.id AND kind = 'message' "
         "AND author = 'client')")
     refused_metric = metric(service, "imsupport_store_refused_messages_total")
