@@ -34,12 +34,14 @@ from imsupport.configvalues import (
     domainName,
     fieldDefault,
     frozen,
+    hostName,
     httpUrl,
     languageCode,
     listOf,
     localPath,
     nonEmpty,
     nonNegative,
+    optionalPath,
     port,
     positive,
     positiveNumber,
@@ -95,6 +97,12 @@ class WebConfig:
     public_url: str = "http://127.0.0.1:8080"
     files_dir: str = "/var/lib/imsupport/files"
     max_upload_bytes: int = 20_000_000
+    slot_lifetime: float = 300.0  # seconds an XEP-0363 upload slot may be used
+    upload_page_lifetime: float = 3600.0  # seconds a one-time upload page lives
+    files_per_chat: int = 50  # files one chat may hold
+    upload_bytes_per_day: int = 200_000_000  # bytes one sender may upload a (UTC) day
+    fetch_allow: tuple[str, ...] = ()  # hosts fetched from although they resolve privately
+    shared_dir: str = ""  # files here are shared files (R-CMD-6); "" = none
 
 
 @dataclass(frozen=True)
@@ -171,7 +179,10 @@ def _storage(t: Table, base: str) -> StorageConfig:
 
 def _web(t: Table, base: str) -> WebConfig:
     return t.build(WebConfig, endpoint=nonEmpty, public_url=httpUrl,
-                   files_dir=localPath(base), max_upload_bytes=positive)
+                   files_dir=localPath(base), max_upload_bytes=positive,
+                   slot_lifetime=positiveNumber, upload_page_lifetime=positiveNumber,
+                   files_per_chat=positive, upload_bytes_per_day=positive,
+                   fetch_allow=listOf(hostName), shared_dir=optionalPath(base))
 
 
 def _apiTokens(tables: list[Table]) -> tuple[ApiToken, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import ipaddress
 import json
 import os
 import re
@@ -27,8 +28,9 @@ from imsupport.store.urls import SCHEMES, sqlitePath
 __all__ = [
     "Bad", "Check", "ConfigError", "OFF_HOURS", "PLUGIN_NAME", "REQUIRED", "RINGS", "SCOPES",
     "SEED_MODES", "Table", "bareJid", "boolean", "choice", "domainName", "exception",
-    "fieldDefault", "frozen", "httpUrl", "instant", "languageCode", "listOf", "localPath",
-    "nodeName", "nonEmpty", "nonNegative", "port", "positive", "positiveNumber", "schedule",
+    "fieldDefault", "frozen", "hostName", "httpUrl", "instant", "languageCode", "listOf",
+    "localPath", "nodeName", "nonEmpty", "nonNegative", "optionalPath", "port", "positive",
+    "positiveNumber", "schedule",
     "show", "storageUrl", "string", "timezone", "unique", "want", "word",
 ]
 
@@ -260,6 +262,18 @@ def domainName(v: Any) -> str:
     return v.lower()
 
 
+def hostName(v: Any) -> str:
+    """A domain name or an IP address literal (IPv6 without brackets)."""
+    if isinstance(v, str):
+        try:
+            return str(ipaddress.ip_address(v))
+        except ValueError:
+            pass
+    if not isinstance(v, str) or len(v) > 253 or not _DOMAIN.fullmatch(v.lower()):
+        raise want('a host name like "files.shop.example" or an IP address', v)
+    return v.lower()
+
+
 def bareJid(v: Any) -> str:
     if isinstance(v, str) and "/" in v:
         raise want('a bare JID without a resource (no "/...")', v)
@@ -338,6 +352,11 @@ def storageUrl(base: str) -> Callable[[Any], str]:
 
 def localPath(base: str) -> Callable[[Any], str]:
     return lambda v: os.path.normpath(os.path.join(base, nonEmpty(v)))
+
+
+def optionalPath(base: str) -> Callable[[Any], str]:
+    """As localPath, and "" for none."""
+    return lambda v: "" if v == "" else localPath(base)(v)
 
 
 def frozen(v: Any) -> Any:

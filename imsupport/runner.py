@@ -12,7 +12,6 @@ from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.endpoints import serverFromString
 from twisted.logger import Logger
-from twisted.web.server import Site
 
 from imsupport import __version__
 from imsupport.config import Config
@@ -23,8 +22,10 @@ from imsupport.core.model import Directory
 from imsupport.core.service import SupportCore
 from imsupport.core.switches import Switches
 from imsupport.store import makeStore, redactUrl
+from imsupport.store.blobs import DiskBlobs
 from imsupport.store.interfaces import IStore
 from imsupport.web.app import WebSide
+from imsupport.web.fetch import SafeFetcher
 from imsupport.xmpp.addresses import Addresses
 from imsupport.xmpp.component import ComponentConnection
 from imsupport.xmpp.transport import XmppTransport
@@ -55,11 +56,17 @@ class ImsupportService(MultiService):
         if checks is None:
             checks = loadChecks(plugins.options)
         self.eligibility = EligibilityChecks(checks, reactor, timeout=plugins.check_timeout)
+        web = config.web
+        # the files' bytes (SPEC 16), and the fetching of other servers' files into them
+        self.blobs = DiskBlobs(web.files_dir, reactor)
+        self.fetcher = SafeFetcher(reactor, self.blobs, web.fetch_allow)
         self.web = WebSide(lambda: self.core, lambda: self.component.connected,
-                           lambda: self.store_ready)
-        site = Site(self.web.resource())
+                           lambda: self.store_ready,
+                           uploads=lambda: self.core.files if self.core is not None else None,
+                           blobs=self.blobs, public_url=web.public_url)
+        site = self.web.site(reactor)
         site.displayTracebacks = False
-        StreamServerEndpointService(serverFromString(reactor, config.web.endpoint),
+        StreamServerEndpointService(serverFromString(reactor, web.endpoint),
                                     site).setServiceParent(self)
         self._starting: Deferred[None] | None = None
 
@@ -80,6 +87,7 @@ class ImsupportService(MultiService):
         if not self.running:
             return
         self.store_ready = True
+        self._prepareFiles()
         directory = yield self._seedDirectory()
         last_chat_id = yield self.store.maxChatId()
         subscribers = yield self.store.subscribers()
@@ -91,7 +99,8 @@ class ImsupportService(MultiService):
                            limits=self.config.limits, last_chat_id=last_chat_id,
                            switches=Switches(switched_off), eligibility=self.eligibility,
                            commands=self.pluginCommands, filters=self.filters,
-                           storage=self.config.storage)
+                           storage=self.config.storage, web=self.config.web,
+                           fetcher=self.fetcher, blobs=self.blobs)
         self.core = core
         core.startProbing()
         open_chats = yield self.store.openChats()
@@ -99,6 +108,11 @@ class ImsupportService(MultiService):
         for record in open_chats:
             history[record.id] = yield self.store.chatEvents(record.id)
         core.restore(open_chats, history)
+        if self.config.web.shared_dir:
+            added = yield core.files.importShared(self.config.web.shared_dir,
+                                                  addresses.domain)
+            log.info("Shared files: {added} added from {dir}", added=added,
+                     dir=self.config.web.shared_dir)
         attachHandlers(self.component, core, addresses, self.store, transport,
                        self.config.limits.max_message_bytes,
                        max_stanza_bytes=self.config.limits.max_stanza_bytes)
@@ -107,6 +121,20 @@ class ImsupportService(MultiService):
                  "on {store} storage", version=__version__, domain=addresses.domain,
                  nodes=len(directory.nodes), ops=len(directory.operators),
                  store=self.store.kind)
+
+    def _prepareFiles(self) -> None:
+        """files_dir is made, and what a crash cut short in it removed; a
+        directory that cannot be made is logged, and uploads then fail
+        with a clear error rather than the whole service."""
+        try:
+            removed = self.blobs.prepare()
+        except OSError as e:
+            log.error("Files cannot be kept: {files_dir}: {error}",
+                      files_dir=self.blobs.files_dir, error=e)
+            return
+        if removed:
+            log.info("Removed {count} incomplete uploads from {files_dir}", count=removed,
+                     files_dir=self.blobs.files_dir)
 
     @inlineCallbacks
     def _seedDirectory(self) -> Generator[Deferred[Any], Any, Directory]:

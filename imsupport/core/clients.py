@@ -13,6 +13,7 @@ from typing import Any
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from imsupport.config import ServiceConfig
 from imsupport.core.availability import AUTOREPLY, OPEN, Availability
@@ -20,9 +21,11 @@ from imsupport.core.chat import Chat, parseCommand
 from imsupport.core.chats import Chats
 from imsupport.core.closing import Closing
 from imsupport.core.directoryref import DirectoryRef
+from imsupport.core.filedesk import FileDesk, NotAFile
+from imsupport.core.files import FetchError, FileRefused, FilesFull, fileEventData, fileLink
 from imsupport.core.invitations import OFFER, Invitations
 from imsupport.core.journal import Journal, Refused
-from imsupport.core.model import COMMAND, MESSAGE, STATE, ChatRecord
+from imsupport.core.model import COMMAND, FILE, MESSAGE, STATE, ChatRecord, FileRecord
 from imsupport.core.nodepresence import NodePresences
 from imsupport.core.notices import Notices
 from imsupport.core.offers import RETURNING_LOOKUP, Offers
@@ -38,7 +41,7 @@ GREETINGS = {"presence_available": "queued", "presence_away": "queued_away",
              "presence_busy": "queued_busy", "presence_offline": "queued_nobody",
              "presence_off_shift": "queued_off_shift"}
 # What a client can type; any other "!word" is ordinary text for the operator.
-CLIENT_COMMANDS = frozenset({"end", "lang", "help"})
+CLIENT_COMMANDS = frozenset({"end", "lang", "help", "upload"})
 CLOSED_NOTICE_EVERY = 600.0  # seconds between "we are closed" answers to one client
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 
@@ -48,7 +51,7 @@ class ClientDesk:
                  availability: Availability, clock: IReactorTime, chats: Chats, queues: Queues,
                  invitations: Invitations, notices: Notices, journal: Journal, relay: Relay,
                  closing: Closing, offers: Offers, presences: NodePresences, store: IStore,
-                 metrics: Metrics) -> None:
+                 metrics: Metrics, files: FileDesk | None = None) -> None:
         self.service = service
         self.directory = directory
         self.availability = availability
@@ -64,11 +67,12 @@ class ClientDesk:
         self.presences = presences
         self.store = store
         self.metrics = metrics
+        self.files = files
         self._closedNoticeAt: dict[tuple[str, str], float] = {}
 
     def said(self, node: str, client: str, text: str, lang: str | None = None,
              message_id: str | None = None, receipt: bool = False,
-             chatstate: str | None = None) -> Deferred[Any]:
+             chatstate: str | None = None, oob: str | None = None) -> Deferred[Any]:
         """A client's message with a body to a node address. A chat state the
         client sent along (XEP-0085) is relayed with it; none is invented.
         The Deferred fires with a Refused when the message could not be
@@ -81,6 +85,13 @@ class ClientDesk:
             if not self._nodeTakesChats(node, client, lang):
                 return succeed(None)
             chat = self.start(node, client, lang)
+        link = fileLink(text, oob) if self.files is not None else None
+        if link is not None:
+            return self._file(chat, link, text, message_id, receipt, chatstate)
+        return self._text(chat, text, message_id, receipt, chatstate)
+
+    def _text(self, chat: Chat, text: str, message_id: str | None, receipt: bool,
+              chatstate: str | None) -> Deferred[Any]:
         data = {"id": message_id} if message_id else {}
         event = self.journal.event(chat, MESSAGE, "client", text, **data)
         if chat.queued:
@@ -94,6 +105,58 @@ class ClientDesk:
             chat, [event],
             then=lambda: self.relay.fromClient(chat, text, message_id, receipt, chatstate),
             refuse=partial(self.notices.refusal, chat.record.languages))
+
+    # -- files (SPEC 16) --------------------------------------------------------------------
+
+    def _file(self, chat: Chat, url: str, text: str, message_id: str | None, receipt: bool,
+              chatstate: str | None) -> Deferred[Any]:
+        """A link to a file: kept as a file of the chat and relayed as the
+        service's own link; past the chat's quota refused to the sender; one
+        that cannot be kept goes as the text it was, with a note."""
+        assert self.files is not None
+
+        def failed(reason: Failure) -> object:
+            if reason.check(FileRefused):
+                return Refused(str(reason.value), later=False)
+            if reason.check(FetchError, FilesFull):
+                for operator in chat.record.operators:
+                    self.notices.toOperator(chat, operator, "file_not_kept", url=url,
+                                            reason=str(reason.value))
+            elif not reason.check(NotAFile):
+                log.failure("Keeping the file at {url} failed", reason, url=url)
+            return self._text(chat, text, message_id, receipt, chatstate)
+
+        return self.files.resolve(url, chat.client, chat).addCallbacks(
+            lambda record: self.keepFile(chat, record), failed)
+
+    def keepFile(self, chat: Chat, record: FileRecord) -> Deferred[Any]:
+        """The client's file in the chat: stored, then sent to its operators
+        (a queued chat quotes it in the invitation)."""
+        assert self.files is not None
+        url = self.files.urlOf(record)
+        event = self.journal.event(chat, FILE, "client", record.name,
+                                   **fileEventData(record, url))
+        refuse = partial(self.notices.refusal, chat.record.languages)
+        if chat.queued:
+            line = f"{record.name}: {url}"
+            return self.journal.write(chat, [event], save=event.seq <= 3, refuse=refuse,
+                                      then=lambda: self._storedLine(chat, event.at, line))
+        self.closing.touch(chat)
+        return self.journal.write(chat, [event], refuse=refuse,
+                                  then=lambda: self.relay.fileFromClient(chat, url))
+
+    def _upload(self, node: str, client: str, chat: Chat | None, text: str) -> Deferred[Any]:
+        """``!upload``: a one-time page whose upload goes into the chat."""
+        if chat is None or self.files is None:
+            self.notices.directToClient(node, client, "upload_needs_chat",
+                                        self.chats.languagesFor(node, None, client),
+                                        upload=self.service.command_prefix + "upload")
+            return succeed(None)
+        d = self.journal.write(chat, [self.journal.event(chat, COMMAND, "client", text)])
+        _, url = self.files.openPage(chat, client)
+        self.notices.toClient(chat, "upload_page", url=url,
+                              minutes=int(self.files.settings.upload_page_lifetime // 60))
+        return d
 
     def _storedLine(self, chat: Chat, at: float, text: str) -> None:
         """Only stored lines count: they are what an invitation quotes, and
@@ -144,6 +207,8 @@ class ClientDesk:
             return self._setLanguages(node, client, chat, text, args)
         if name == "help":
             return self._help(node, client, chat, text)
+        if name == "upload":
+            return self._upload(node, client, chat, text)
         if chat is None:
             return succeed(None)
         event = self.journal.event(chat, COMMAND, "client", text)
@@ -155,13 +220,15 @@ class ClientDesk:
         clients learn ``!end`` here); kept in the chat's history, never relayed."""
         prefix = self.service.command_prefix
         end, lang, help_ = prefix + "end", prefix + "lang", prefix + "help"
+        upload = prefix + "upload"
         if chat is None:
             self.notices.directToClient(node, client, "client_help",
                                         self.chats.languagesFor(node, None, client), end=end,
-                                        lang=lang, help=help_)
+                                        lang=lang, help=help_, upload=upload)
             return succeed(None)
         d = self.journal.write(chat, [self.journal.event(chat, COMMAND, "client", text)])
-        self.notices.toClient(chat, "client_help", end=end, lang=lang, help=help_)
+        self.notices.toClient(chat, "client_help", end=end, lang=lang, help=help_,
+                              upload=upload)
         return d
 
     def _setLanguages(self, node: str, client: str, chat: Chat | None, text: str,

@@ -130,3 +130,25 @@ class ChatEvent:
     author: str  # "client", "system", or an operator's bare JID
     text: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """A file the service keeps (R-CLI-1, R-CMD-5, R-CMD-6, SPEC 16). Its
+    bytes live under ``[web] files_dir`` named by their SHA-256 (``digest``),
+    never by anything a client sent; ``name`` is only shown and offered as the
+    download's file name (core/files.safeName made it)."""
+
+    id: str  # short, for ``!file ID``: 8 characters of [a-z0-9]
+    token: str  # the secret part of its download URL /f/{token}/{name}
+    name: str
+    size: int  # bytes
+    content_type: str
+    digest: str  # SHA-256 of the bytes, hex
+    created_at: float  # POSIX seconds
+    uploader: str  # "client" is never used here: the bare JID of who uploaded it
+    client: str | None = None  # the client of the chat it is in
+    chat_id: int | None = None  # None: not linked into a chat (yet), or shared
+    shared: bool = False  # a shared file an admin added, for every chat
+    source: str = ""  # the URL it was fetched from, for a file from another server
+

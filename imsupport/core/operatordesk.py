@@ -56,7 +56,7 @@ class OperatorDesk:
 
     def said(self, node: str, chat_id: int, operator: str, text: str,
              message_id: str | None = None, receipt: bool = False,
-             chatstate: str | None = None) -> Deferred[Any]:
+             chatstate: str | None = None, oob: str | None = None) -> Deferred[Any]:
         """An operator's message with a body to a chat address. The Deferred[Any]
         fires with a Refused when it could not be stored (and so went to
         nobody): the adapter answers the sender with it."""
@@ -88,7 +88,7 @@ class OperatorDesk:
         if command is not None:
             return self._run(chat, operator, command, text,
                              partial(self.notices.refusal, self.team.languages(operator)))
-        return self.words.say(chat, operator, text, message_id, receipt, chatstate)
+        return self.words.say(chat, operator, text, message_id, receipt, chatstate, oob)
 
     def _run(self, chat: Chat, operator: str, command: tuple[str, list[str]], text: str,
              refuse: Callable[[bool], Refused] | None = None) -> Deferred[Any]:

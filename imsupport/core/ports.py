@@ -16,6 +16,7 @@ from twisted.internet.defer import Deferred
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime
 
+    from imsupport.core.files import SlotRefusal, SlotUrls, Uploads
     from imsupport.core.i18n import Translator
     from imsupport.core.model import ChatEvent, ChatRecord
     from imsupport.core.queries import Queries
@@ -25,14 +26,14 @@ if TYPE_CHECKING:
 class Transport(Protocol):
     def toClient(self, node: str, client: str, body: str | None,
                  chatstate: str | None = None, lang: str | None = None,
-                 receipt_id: str | None = None) -> None:
+                 receipt_id: str | None = None, oob: str | None = None) -> None:
         """Send to a client from the node address. ``body`` None = chat state
         only. ``receipt_id`` asks the client for a XEP-0184 receipt under that
-        id."""
+        id. ``oob`` is a file's URL (XEP-0066), for clients that show it."""
 
     def toOperator(self, operator: str, body: str | None, node: str | None = None,
                    chat_id: int | None = None, chatstate: str | None = None,
-                   receipt_id: str | None = None) -> None:
+                   receipt_id: str | None = None, oob: str | None = None) -> None:
         """Send to an operator from a chat address (node and chat_id given),
         or from the service console (the bare domain) when both are None."""
 
@@ -70,12 +71,18 @@ class Support(Protocol):
     translator: "Translator"  # the service's languages, for adapters' own texts
     clock: "IReactorTime"
 
+    @property
+    def files(self) -> "Uploads":
+        """Uploads and downloads, for the web side."""
+
     # a client wrote to a node address
     def clientSaid(self, node: str, client: str, text: str, lang: str | None = None,
                    message_id: str | None = None, receipt: bool = False,
-                   chatstate: str | None = None) -> Deferred[Any]:
-        """Deferred[Any]: None once handled, or a Refused (not stored, so not
-        delivered) for the adapter to answer the sender's message with."""
+                   chatstate: str | None = None, oob: str | None = None) -> Deferred[Any]:
+        """Deferred: None once handled, or a Refused (not stored, so not
+        delivered) for the adapter to answer the sender's message with.
+        ``oob`` is the message's XEP-0066 URL: with it (or a body that is
+        just a link to a file) the message is a file (SPEC 16)."""
 
     def clientChatState(self, node: str, client: str, state: str) -> None: ...
 
@@ -86,7 +93,7 @@ class Support(Protocol):
     # an operator wrote to a chat address or the console
     def operatorSaid(self, node: str, chat_id: int, operator: str, text: str,
                      message_id: str | None = None, receipt: bool = False,
-                     chatstate: str | None = None) -> Deferred[Any]:
+                     chatstate: str | None = None, oob: str | None = None) -> Deferred[Any]:
         """As clientSaid."""
 
     def operatorChatState(self, chat_id: int, operator: str, state: str) -> None: ...
@@ -97,6 +104,11 @@ class Support(Protocol):
                          show: str | None = None) -> None: ...
 
     def consoleSaid(self, sender: str, text: str) -> Deferred[Any] | None: ...
+
+    # files (R-CLI-1)
+    def requestSlot(self, who: str, filename: str, size: int,
+                    content_type: str | None) -> "Deferred[SlotUrls | SlotRefusal]":
+        """An XEP-0363 slot's URLs for ``who``, or why it is refused."""
 
     # before anything is stored: who may say what
     def admitMessage(self, who: str, size: int, node: str | None = None,

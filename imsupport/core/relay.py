@@ -72,3 +72,20 @@ class Relay:
         if message_id in chat.receipts:
             sender, original = chat.receipts.pop(message_id)
             self.transport.receipt(chat.node, None, sender, original)
+
+    # -- files (SPEC 16): the service's link, with XEP-0066 for clients that show it --
+
+    def fileFromClient(self, chat: Chat, url: str) -> None:
+        for operator in chat.record.operators:
+            self.transport.toOperator(operator, url, node=chat.node, chat_id=chat.id, oob=url)
+            self.metrics.messages_relayed += 1
+
+    def fileFromOperator(self, chat: Chat, operator: str, url: str) -> None:
+        others = [o for o in chat.record.operators if o != operator]
+        for other in others:
+            self.transport.toOperator(other, f"[{self.team.displayName(operator)}] {url}",
+                                      node=chat.node, chat_id=chat.id, oob=url)
+        if operator in chat.muted:
+            return
+        self.transport.toClient(chat.node, chat.client, url, oob=url)
+        self.metrics.messages_relayed += 1

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Sequence
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 
-from imsupport.config import LimitsConfig, ServiceConfig, StorageConfig
+from imsupport.config import LimitsConfig, ServiceConfig, StorageConfig, WebConfig
 from imsupport.core.availability import Availability
 from imsupport.core.builtins import builtinCommands
 from imsupport.core.chat import Chat
@@ -35,11 +35,14 @@ from imsupport.core.directoryref import DirectoryRef
 from imsupport.core.display import showClient
 from imsupport.core.eligibility import EligibilityChecks
 from imsupport.core.faq import FaqIndex
+from imsupport.core.filecommands import fileCommands
+from imsupport.core.filedesk import FileDesk
+from imsupport.core.files import Blobs, Fetcher, Slot, SlotRefusal, SlotUrls, UploadPage
 from imsupport.core.filters import MessageFilter
 from imsupport.core.i18n import Translator
 from imsupport.core.invitations import Invitations
 from imsupport.core.journal import Journal
-from imsupport.core.model import ChatEvent, ChatRecord, Directory
+from imsupport.core.model import ChatEvent, ChatRecord, Directory, FileRecord
 from imsupport.core.nodepresence import NodePresences
 from imsupport.core.notices import Notices
 from imsupport.core.offers import Offers
@@ -70,7 +73,8 @@ class SupportCore:
                  eligibility: EligibilityChecks | None = None,
                  commands: Sequence[Command] = (),
                  filters: MessageFilter | None = None,
-                 storage: StorageConfig | None = None) -> None:
+                 storage: StorageConfig | None = None, web: WebConfig | None = None,
+                 fetcher: Fetcher | None = None, blobs: Blobs | None = None) -> None:
         self.clock = clock
         self.store = store
         self.transport = transport
@@ -97,6 +101,9 @@ class SupportCore:
                                          ref.title, showClient)
         journal.listeners.append(self.chatPresence.sync)
         self.relay = relay = Relay(transport, team, metrics)
+        self.files = files = FileDesk(settings=web or WebConfig(), clock=clock, store=store,
+                                      chats=chats, team=team, translator=translator,
+                                      fetcher=fetcher, blobs=blobs)
         # a chat's way
         self.closing = closing = Closing(ref, clock, chats, queues, invitations, team, notices,
                                          journal, metrics, presences)
@@ -121,9 +128,11 @@ class SupportCore:
             service=service, directory=ref, availability=availability, clock=clock, chats=chats,
             queues=queues, invitations=invitations, notices=notices, journal=journal,
             relay=relay, closing=closing, offers=offers, presences=presences, store=store,
-            metrics=metrics)
+            metrics=metrics, files=files)
         self.words = words = OperatorWords(filters=filters, journal=journal, notices=notices,
-                                           relay=relay, closing=closing, team=team)
+                                           relay=relay, closing=closing, team=team, files=files)
+        files.pageFiles.append(self._pageFile)
+        files.failures.append(self._fileNotStored)
         self.rates = RateLimiter(limits.client_rate, limits.operator_rate,
                                  lambda jid: jid in team or jid in service.admins)
         self.gate = RateGate(limiter=self.rates, clock=clock, chats=chats, notices=notices,
@@ -135,9 +144,11 @@ class SupportCore:
             metrics=metrics, rates=self.rates)
         self.console = Console(service=service, directory=ref, queries=queries, team=team,
                                translator=translator, offers=offers, switching=switching)
-        self.commands = Commands(builtinCommands(self.console) + list(commands))
+        self.commands = Commands(builtinCommands(self.console) + fileCommands()
+                                 + list(commands))
         self.workspace = Workspace(service, store, translator, team, notices, closing,
-                                   transfers, words, self.commands, FaqIndex(directory.faq))
+                                   transfers, words, self.commands, files,
+                                   FaqIndex(directory.faq))
         self.desk = OperatorDesk(
             service=service, clock=clock, chats=chats, team=team, invitations=invitations,
             notices=notices, journal=journal, relay=relay, words=words, offers=offers,
@@ -204,9 +215,9 @@ class SupportCore:
 
     def clientSaid(self, node: str, client: str, text: str, lang: str | None = None,
                    message_id: str | None = None, receipt: bool = False,
-                   chatstate: str | None = None) -> Deferred[Any]:
+                   chatstate: str | None = None, oob: str | None = None) -> Deferred[Any]:
         return self.clients.said(node, client, text, lang=lang, message_id=message_id,
-                                 receipt=receipt, chatstate=chatstate)
+                                 receipt=receipt, chatstate=chatstate, oob=oob)
 
     def clientChatState(self, node: str, client: str, state: str) -> None:
         self.clients.chatState(node, client, state)
@@ -228,9 +239,37 @@ class SupportCore:
 
     def operatorSaid(self, node: str, chat_id: int, operator: str, text: str,
                      message_id: str | None = None, receipt: bool = False,
-                     chatstate: str | None = None) -> Deferred[Any]:
+                     chatstate: str | None = None, oob: str | None = None) -> Deferred[Any]:
         return self.desk.said(node, chat_id, operator, text, message_id=message_id,
-                              receipt=receipt, chatstate=chatstate)
+                              receipt=receipt, chatstate=chatstate, oob=oob)
+
+    def requestSlot(self, who: str, filename: str, size: int,
+                    content_type: str | None) -> Deferred[SlotUrls | SlotRefusal]:
+        """An XEP-0363 upload slot for ``who`` (R-CLI-1): its URLs, or why not."""
+        files = self.files
+
+        def urls(result: Slot | SlotRefusal) -> SlotUrls | SlotRefusal:
+            if isinstance(result, SlotRefusal):
+                return result
+            return SlotUrls(files.putUrl(result), files.getUrl(result))
+
+        return files.requestSlot(who, filename, size, content_type).addCallback(urls)
+
+    def _fileNotStored(self, chat: Chat, name: str, reason: str) -> None:
+        """An upload for ``chat`` failed on the disk: its operators are told
+        (the uploader saw the error where they uploaded)."""
+        for operator in chat.record.operators:
+            self.notices.toOperator(chat, operator, "file_not_stored", name=name, reason=reason)
+
+    def _pageFile(self, page: UploadPage, record: FileRecord) -> None:
+        """A one-time page's file goes into its chat as the one who asked."""
+        chat = self.chats.get(page.chat_id)
+        if chat is None:
+            return
+        if page.owner == chat.client:
+            self.clients.keepFile(chat, record)
+        else:
+            self.words.sendFile(chat, page.owner, record)
 
     def operatorChatState(self, chat_id: int, operator: str, state: str) -> None:
         self.desk.chatState(chat_id, operator, state)

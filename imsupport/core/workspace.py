@@ -17,6 +17,7 @@ from imsupport.core.chat import Chat
 from imsupport.core.closing import Closing
 from imsupport.core.commands import Commands
 from imsupport.core.faq import FaqIndex
+from imsupport.core.filedesk import FileDesk
 from imsupport.core.i18n import Translator
 from imsupport.core.notices import Notices
 from imsupport.core.team import Team
@@ -36,6 +37,7 @@ class Workspace:
     transfers: Transfers
     words: OperatorWords
     commands: Commands
+    files: FileDesk
     faq: FaqIndex = field(default_factory=lambda: FaqIndex(()))  # replaced with the directory
 
     def isAdmin(self, jid: str) -> bool:

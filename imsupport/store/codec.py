@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from typing import TYPE_CHECKING, Any, Sequence, TypeVar
 
-from imsupport.core.model import ChatEvent, ChatRecord, FaqEntry, Group, Node, Operator
+from imsupport.core.model import (
+    ChatEvent,
+    ChatRecord,
+    FaqEntry,
+    FileRecord,
+    Group,
+    Node,
+    Operator,
+)
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -21,6 +30,7 @@ T = TypeVar("T", bound="DataclassInstance")
 
 ChatRow = tuple[Any, ...]
 EventRow = tuple[Any, ...]
+FileRow = tuple[Any, ...]
 
 
 def dumps(value: Any) -> str:
@@ -93,6 +103,38 @@ def eventFromRow(row: Sequence[Any]) -> ChatEvent:
     chat_id, seq, at, kind, author, text, data = row
     return ChatEvent(chat_id=int(chat_id), seq=int(seq), at=float(at), kind=kind,
                      author=author, text=text, data=loads(data))
+
+
+def fileId(file_id: str) -> str:
+    """An id as stored and looked up: ids compare without case."""
+    return str(file_id).lower()
+
+
+def fileToRow(record: FileRecord) -> FileRow:
+    """The columns of ``sql.FILE_COLUMNS``; a value the column cannot hold
+    (a size that is no number) fails here, before any database sees it."""
+    created_at = float(record.created_at)
+    if not math.isfinite(created_at):
+        raise ValueError(f"a file's created_at must be a finite number, not {created_at}")
+    return (fileId(record.id), str(record.token), str(record.name), int(record.size),
+            str(record.content_type), str(record.digest), created_at,
+            str(record.uploader), _optStr(record.client),
+            None if record.chat_id is None else int(record.chat_id), bool(record.shared),
+            str(record.source))
+
+
+def fileFromRow(row: Sequence[Any]) -> FileRecord:
+    (id_, token, name, size, content_type, digest, created_at, uploader, client, chat_id,
+     shared, source) = row
+    return FileRecord(id=id_, token=token, name=name, size=int(size),
+                      content_type=content_type, digest=digest, created_at=float(created_at),
+                      uploader=uploader, client=client,
+                      chat_id=None if chat_id is None else int(chat_id), shared=bool(shared),
+                      source=source)
+
+
+def _optStr(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _optFloat(value: Any) -> float | None:

@@ -19,7 +19,15 @@ from zope.interface import Attribute, Interface
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
 
-    from imsupport.core.model import ChatEvent, ChatRecord, Directory, FaqEntry, Node, Operator
+    from imsupport.core.model import (
+        ChatEvent,
+        ChatRecord,
+        Directory,
+        FaqEntry,
+        FileRecord,
+        Node,
+        Operator,
+    )
 
 
 class StoreError(Exception):
@@ -130,3 +138,27 @@ class IStore(Interface):
 
     def switchedOff() -> Deferred[set[str]]:
         """Deferred[set[str]]: the targets that are switched off."""
+
+    # -- files (R-CLI-1, R-CMD-6, SPEC 16) -------------------------------------
+
+    def putFile(record: FileRecord) -> Deferred[None]:
+        """Insert or replace a FileRecord (keyed by id). Its token is unique
+        too: another record with the same token is an error."""
+
+    def getFile(file_id: str) -> Deferred[FileRecord | None]:
+        """The file with this id (ids are compared case-insensitively)."""
+
+    def fileByToken(token: str) -> Deferred[FileRecord | None]:
+        """The file whose download URL has this token (exact match)."""
+
+    def findFiles(words: str | None = None, client: str | None = None,
+                  chat_id: int | None = None, shared: bool | None = None,
+                  uploader: str | None = None, since: float | None = None,
+                  limit: int | None = 100) -> Deferred[list[FileRecord]]:
+        """Files matching every given filter, newest first (created_at, then
+        id). ``words``: each whitespace-separated word appears, in any case,
+        in the file's name or in the first line of the chat it is in."""
+
+    def fileUsage(uploader: str, since: float) -> Deferred[tuple[int, int]]:
+        """(files, bytes) that ``uploader`` put in since ``since`` (for the
+        per-day quota)."""

@@ -20,11 +20,12 @@ from imsupport.core.model import (
     ChatRecord,
     Directory,
     FaqEntry,
+    FileRecord,
     Node,
     Operator,
 )
 from imsupport.store import codec
-from imsupport.store.codec import ChatRow, EventRow
+from imsupport.store.codec import ChatRow, EventRow, FileRow
 from imsupport.store.interfaces import IStore, StoreError
 from imsupport.store.sql import DIRECTORY
 
@@ -52,6 +53,7 @@ class MemoryStore:
         self._events: dict[int, dict[int, EventRow]] = {}
         self._subscribers: dict[str, set[str]] = {}
         self._switches: dict[str, str] = {}
+        self._files: dict[str, FileRow] = {}  # lower-case id -> row
 
     def open(self) -> Deferred[None]:
         return succeed(None)
@@ -175,6 +177,59 @@ class MemoryStore:
     def _wasIn(self, operator: str, chat: ChatRecord) -> bool:
         return operator in chat.operators or any(
             row[4] == operator for row in self._events.get(chat.id, {}).values())
+
+    # -- files (R-CLI-1, R-CMD-6, SPEC 16) -----------------------------------------------
+
+    def putFile(self, record: FileRecord) -> Deferred[None]:
+        return _answer(self._putFile, record)
+
+    def _putFile(self, record: FileRecord) -> None:
+        """With the checks the SQL schema makes: the chat exists (foreign
+        key) and no other record has the token (unique)."""
+        row = codec.fileToRow(record)
+        file_id, token, chat_id = row[0], row[1], row[9]
+        if chat_id is not None and chat_id not in self._chats:
+            raise StoreError(f"chat {chat_id} was never saved")
+        if any(other[1] == token and other[0] != file_id for other in self._files.values()):
+            raise StoreError("another file already has this token")
+        self._files[file_id] = row
+
+    def getFile(self, file_id: str) -> Deferred[FileRecord | None]:
+        row = self._files.get(codec.fileId(file_id))
+        return succeed(codec.fileFromRow(row) if row else None)
+
+    def fileByToken(self, token: str) -> Deferred[FileRecord | None]:
+        row = next((r for r in self._files.values() if r[1] == token), None)
+        return succeed(codec.fileFromRow(row) if row else None)
+
+    def findFiles(self, words: str | None = None, client: str | None = None,
+                  chat_id: int | None = None, shared: bool | None = None,
+                  uploader: str | None = None, since: float | None = None,
+                  limit: int | None = 100) -> Deferred[list[FileRecord]]:
+        """Same meaning as the SQL stores: every word in the name or the
+        chat's first line (any case), ``since`` inclusive, newest first."""
+        terms = [t.lower() for t in (words or "").split()]
+        found: list[FileRecord] = []
+        for record in map(codec.fileFromRow, self._files.values()):
+            if ((client is not None and record.client != client)
+                    or (chat_id is not None and record.chat_id != chat_id)
+                    or (shared is not None and record.shared != shared)
+                    or (uploader is not None and record.uploader != uploader)
+                    or (since is not None and record.created_at < since)
+                    or not all(self._mentions(record, t) for t in terms)):
+                continue
+            found.append(record)
+        found.sort(key=lambda f: (f.created_at, f.id), reverse=True)
+        return succeed(found if limit is None else found[:limit])
+
+    def _mentions(self, record: FileRecord, term: str) -> bool:
+        chat = self._chats.get(record.chat_id) if record.chat_id is not None else None
+        first_line = codec.chatFromRow(chat).first_line if chat else ""
+        return term in record.name.lower() or term in first_line.lower()
+
+    def fileUsage(self, uploader: str, since: float) -> Deferred[tuple[int, int]]:
+        rows = [r for r in self._files.values() if r[7] == uploader and r[6] >= since]
+        return succeed((len(rows), sum(r[3] for r in rows)))
 
     # -- subscribers --------------------------------------------------------------------
 

@@ -16,7 +16,15 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from imsupport.core.model import ChatEvent, ChatRecord, Directory, FaqEntry, Node, Operator
+from imsupport.core.model import (
+    ChatEvent,
+    ChatRecord,
+    Directory,
+    FaqEntry,
+    FileRecord,
+    Node,
+    Operator,
+)
 from imsupport.store import codec, sql
 from imsupport.store.batch import GroupCommit, asStoreError
 from imsupport.store.interfaces import IStore, StoreError, StoreUnavailable
@@ -122,7 +130,8 @@ class RelationalStore:
 
     def _read(self, program: sql.Program[T]) -> Deferred[T]:
         """Chat reads wait for the chat writes asked for before them, so the
-        store reads its own writes as the memory store does."""
+        store reads its own writes as the memory store does. File writes wait
+        too: the chat a file is linked to is stored before the file is."""
         if self._writes is None:
             return self._call(program)
         return self._writes.barrier().addCallback(lambda _: self._call(program))
@@ -204,6 +213,34 @@ class RelationalStore:
                   limit: int | None = 100) -> Deferred[list[ChatRecord]]:
         return self._read(sql.findChats(self.kind, node=node, client=client, operator=operator,
                                         state=state, since=since, until=until, limit=limit))
+
+    # -- files (R-CLI-1, R-CMD-6, SPEC 16) -----------------------------------------------
+    # Not chat writes: one transaction each, outside the group commit, done
+    # (readable) when the Deferred fires.
+
+    def putFile(self, record: FileRecord) -> Deferred[None]:
+        try:
+            row = codec.fileToRow(record)
+        except (TypeError, ValueError, AttributeError) as e:
+            return fail(StoreError(f"cannot store this file record: {e}"))
+        return self._read(sql.putFile(row))
+
+    def getFile(self, file_id: str) -> Deferred[FileRecord | None]:
+        return self._read(sql.getFile(file_id))
+
+    def fileByToken(self, token: str) -> Deferred[FileRecord | None]:
+        return self._read(sql.fileByToken(token))
+
+    def findFiles(self, words: str | None = None, client: str | None = None,
+                  chat_id: int | None = None, shared: bool | None = None,
+                  uploader: str | None = None, since: float | None = None,
+                  limit: int | None = 100) -> Deferred[list[FileRecord]]:
+        return self._read(sql.findFiles(self.kind, words=words, client=client, chat_id=chat_id,
+                                        shared=shared, uploader=uploader, since=since,
+                                        limit=limit))
+
+    def fileUsage(self, uploader: str, since: float) -> Deferred[tuple[int, int]]:
+        return self._read(sql.fileUsage(uploader, since))
 
     # -- subscribers --------------------------------------------------------------------
 

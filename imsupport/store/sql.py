@@ -14,11 +14,11 @@ is listed in ``_DIALECT``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Generator, Sequence, TypeVar
+from typing import Any, Callable, Generator, Iterable, Sequence, TypeVar
 
-from imsupport.core.model import OPEN_STATES, ChatEvent, ChatRecord, Directory
+from imsupport.core.model import OPEN_STATES, ChatEvent, ChatRecord, Directory, FileRecord
 from imsupport.store import codec
-from imsupport.store.codec import ChatRow, EventRow
+from imsupport.store.codec import ChatRow, EventRow, FileRow
 from imsupport.store.interfaces import StoreError
 
 T = TypeVar("T")
@@ -61,6 +61,8 @@ Program = Generator[Statement, Any, T]
 CHAT_COLUMNS = ("id, node, client, state, languages, operators, created_at, accepted_at, "
                 "closed_at, close_reason, first_line")
 EVENT_COLUMNS = "chat_id, seq, at, kind, author, text, data"
+FILE_COLUMNS = ("id, token, name, size, content_type, digest, created_at, uploader, client, "
+                "chat_id, shared, source")
 PROBE_BYTES = 4096  # what the write probe writes each time
 
 _DIALECT: dict[str, dict[str, str | None]] = {
@@ -68,11 +70,15 @@ _DIALECT: dict[str, dict[str, str | None]] = {
         "operator_listed": "EXISTS (SELECT 1 FROM json_each(chats.operators) AS o "
                            "WHERE o.value = ?)",
         "upgrade_lock": None,
+        # SQLite's lower() knows only ASCII; the store registers Python's
+        # (sqlite.py) so that "Отчёт" is found as "отчёт"
+        "lower": "imsupport_lower",
     },
     "postgresql": {
         "operator_listed": "chats.operators @> jsonb_build_array(?::text)",
         # two processes starting at once must not both apply a step
         "upgrade_lock": "SELECT pg_advisory_xact_lock(7351902641)",
+        "lower": "lower",  # Unicode-aware under any UTF-8 LC_CTYPE but C
     },
 }
 
@@ -165,18 +171,24 @@ def openChats() -> Program[list[ChatRecord]]:
     return [codec.chatFromRow(r) for r in rows]
 
 
+def _equal(pairs: Iterable[tuple[str, Any]], table: str = "") -> tuple[list[str], list[Any]]:
+    """WHERE terms ``column = ?`` (and their parameters) for the given values."""
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in pairs:
+        if value is not None:
+            where.append(f"{table}{column} = ?")
+            params.append(value)
+    return where, params
+
+
 def findChats(dialect: str, node: str | None = None, client: str | None = None,
               operator: str | None = None, state: str | None = None,
               since: float | None = None, until: float | None = None,
               limit: int | None = 100) -> Program[list[ChatRecord]]:
     """``since`` is inclusive and ``until`` exclusive, so consecutive periods
     never count a chat twice. ``limit`` None means no limit."""
-    where: list[str] = []
-    params: list[Any] = []
-    for column, value in (("node", node), ("client", client), ("state", state)):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
+    where, params = _equal((("node", node), ("client", client), ("state", state)))
     if since is not None:
         where.append("created_at >= ?")
         params.append(since)
@@ -201,6 +213,74 @@ def findChats(dialect: str, node: str | None = None, client: str | None = None,
 def maxChatId() -> Program[int]:
     rows = yield Query("SELECT COALESCE(MAX(id), 0) FROM chats")
     return int(rows[0][0])
+
+
+# -- files (R-CLI-1, R-CMD-6, SPEC 16) ------------------------------------------
+
+def putFile(row: FileRow) -> Program[None]:
+    """Replaces the record with the same id; a token another record has
+    breaks the unique constraint, which is an error."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in FILE_COLUMNS.split(", ")[1:])
+    marks = ", ".join("?" for _ in row)
+    yield Execute(f"INSERT INTO files ({FILE_COLUMNS}) VALUES ({marks}) "
+                  f"ON CONFLICT (id) DO UPDATE SET {updates}", row)
+
+
+def getFile(file_id: str) -> Program[FileRecord | None]:
+    rows = yield Query(f"SELECT {FILE_COLUMNS} FROM files WHERE id = ?", (codec.fileId(file_id),))
+    return codec.fileFromRow(rows[0]) if rows else None
+
+
+def fileByToken(token: str) -> Program[FileRecord | None]:
+    rows = yield Query(f"SELECT {FILE_COLUMNS} FROM files WHERE token = ?", (token,))
+    return codec.fileFromRow(rows[0]) if rows else None
+
+
+def likeWord(word: str) -> str:
+    """A LIKE pattern that finds ``word`` anywhere, its own ``%``, ``_`` and
+    ``\\`` taken literally (the statements say ``ESCAPE '\\'``)."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def findFiles(dialect: str, words: str | None = None, client: str | None = None,
+              chat_id: int | None = None, shared: bool | None = None,
+              uploader: str | None = None, since: float | None = None,
+              limit: int | None = 100) -> Program[list[FileRecord]]:
+    """``since`` is inclusive, as in findChats. Each word is looked for in
+    the name and in the first line of the file's chat, both sides lowered by
+    the same function so the two dialects agree on case."""
+    where, params = _equal((("client", client), ("chat_id", chat_id), ("uploader", uploader)),
+                           table="files.")
+    if shared is not None:
+        where.append("files.shared = ?")
+        params.append(bool(shared))
+    if since is not None:
+        where.append("files.created_at >= ?")
+        params.append(since)
+    sql = f"SELECT {', '.join('files.' + c for c in FILE_COLUMNS.split(', '))} FROM files"
+    terms = (words or "").split()
+    if terms:
+        lower = _DIALECT[dialect]["lower"]
+        sql += " LEFT JOIN chats ON chats.id = files.chat_id"
+        for term in terms:
+            where.append(f"({lower}(files.name) LIKE {lower}(?) ESCAPE '\\' OR "
+                         f"{lower}(COALESCE(chats.first_line, '')) LIKE {lower}(?) ESCAPE '\\')")
+            params += [likeWord(term)] * 2
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY files.created_at DESC, files.id DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(int(limit))
+    rows = yield Query(sql, params)
+    return [codec.fileFromRow(r) for r in rows]
+
+
+def fileUsage(uploader: str, since: float) -> Program[tuple[int, int]]:
+    rows = yield Query("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM files "
+                       "WHERE uploader = ? AND created_at >= ?", (uploader, since))
+    return int(rows[0][0]), int(rows[0][1])
 
 
 # -- directory ----------------------------------------------------------------

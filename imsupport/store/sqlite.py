@@ -57,8 +57,15 @@ def unavailable(error: BaseException) -> bool:
     return isinstance(error, OSError)
 
 
+def _lower(value: str | None) -> str | None:
+    """SQL ``imsupport_lower``: Python's lower(), where SQLite's own lower()
+    and LIKE fold only ASCII letters (see sql.findFiles)."""
+    return value.lower() if isinstance(value, str) else value
+
+
 def _thdConfigure(connection: sqlite3.Connection) -> None:
     """Run by adbapi on every new connection, before any transaction."""
+    connection.create_function("imsupport_lower", 1, _lower, deterministic=True)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute("PRAGMA foreign_keys=ON")

@@ -1,23 +1,35 @@
 """
-The web side: a Klein app built around the running service's parts. This
-issue's surface is /healthz and /metrics; the API, web chat and admin pages
-mount here too.
+The web side: a Klein app built around the running service's parts:
+/healthz, /metrics, and the files' routes (SPEC 14, 16): ``PUT /upload/{slot}``,
+``GET``/``HEAD /f/{token}/{name}`` (web/files.py) and the one-time upload
+page ``/u/{token}`` (web/page.py). The API, web chat and admin pages mount
+here too. ``site()`` is the Site to listen with: its requests refuse bodies
+over the upload limit before reading them (web/limits.py).
 """
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from klein import Klein
 from klein.resource import KleinResource
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
+from twisted.web.server import Site
+from twisted.web.static import File
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from imsupport.web import metrics
+from imsupport.web.errors import errorBody, errorCode
+from imsupport.web.files import FileParts, FileRoutes, preflight
+from imsupport.web.limits import FORM_OVERHEAD, limitedSite
+from imsupport.web.page import UploadPages
 
 if TYPE_CHECKING:
+    from imsupport.core.files import Blobs, Uploads
     from imsupport.core.ports import Support
 
 
@@ -26,14 +38,24 @@ log = Logger()
 
 class WebSide:
     app = Klein()
+    # "/f/t//x" is the name "/x" (not found), not a redirect to "/f/t/x".
+    app.url_map.merge_slashes = False
 
     def __init__(self, core: Callable[[], "Support | None"],
-                 xmpp_connected: Callable[[], bool], store_ready: Callable[[], bool]) -> None:
+                 xmpp_connected: Callable[[], bool], store_ready: Callable[[], bool],
+                 uploads: Callable[[], "Uploads | None"] = lambda: None,
+                 blobs: "Blobs | None" = None, public_url: str = "") -> None:
+        """``uploads`` is the core's (None until the core is up), ``blobs``
+        the store of the files' bytes, ``public_url`` what ``[web]
+        public_url`` says; the file routes answer 503 until both are there."""
         self.core = core
         self.xmpp_connected = xmpp_connected
         self.store_ready = store_ready
         self.registry = metrics.metricsRegistry(
             metrics.ServiceCollector(core, xmpp_connected, store_ready))
+        self.fileParts = FileParts(uploads, blobs, public_url)
+        self.files = FileRoutes(self.fileParts)
+        self.pages = UploadPages(self.fileParts)
 
     @app.route("/healthz", methods=["GET"])
     def healthz(self, request: IRequest) -> bytes:
@@ -55,18 +77,50 @@ class WebSide:
         request.setHeader(b"cache-control", b"no-store")
         return metrics.render(self.registry)
 
+    @app.route("/upload/<string:token>", methods=["PUT"])
+    def upload(self, request: IRequest, token: str) -> Deferred[bytes]:
+        return self.files.put(request, token)
+
+    @app.route("/upload/<string:token>", methods=["OPTIONS"])
+    def uploadPreflight(self, request: IRequest, token: str) -> bytes:
+        return preflight(request)
+
+    @app.route("/f/<string:token>/<path:name>", methods=["OPTIONS"])
+    def downloadPreflight(self, request: IRequest, token: str, name: str) -> bytes:
+        return preflight(request)
+
+    @app.route("/f/<string:token>/<path:name>", methods=["GET", "HEAD"])
+    def download(self, request: IRequest, token: str, name: str) -> Deferred[File]:
+        return self.files.download(request, token, name)
+
+    @app.route("/u/<string:token>", methods=["GET"])
+    def uploadPage(self, request: IRequest, token: str) -> Deferred[bytes]:
+        return self.pages.show(request, token)
+
+    @app.route("/u/<string:token>", methods=["POST"])
+    def uploadPageSent(self, request: IRequest, token: str) -> Deferred[bytes]:
+        return self.pages.receive(request, token)
+
     @app.handle_errors(Exception)
     def failed(self, request: IRequest, failure: Failure) -> bytes:
         request.setHeader(b"content-type", b"application/json")
+        for name in (b"content-disposition", b"content-security-policy"):
+            request.responseHeaders.removeHeader(name)
         http = failure.value
+        if isinstance(http, RequestRedirect):
+            request.setHeader(b"location", http.new_url.encode())
         if isinstance(http, HTTPException):
             request.setResponseCode(http.code)
-            code = (http.name or "error").lower().replace(" ", "_")
-            return json.dumps({"error": {"code": code, "message": http.description}}).encode()
+            return errorBody(errorCode(http), http.description or "")
         log.failure("Web request {path} failed", failure, path=request.path)
         request.setResponseCode(500)
-        return json.dumps({"error": {"code": "internal",
-                                     "message": "Internal error; see the service log."}}).encode()
+        return errorBody("internal", "Internal error; see the service log.")
 
     def resource(self) -> KleinResource:
         return self.app.resource()
+
+    def site(self, reactor: Any) -> Site:
+        """The Site to listen with. A body may be as large as the largest
+        file plus a form's overhead; larger ones are refused unread."""
+        return limitedSite(self.resource(), lambda: self.fileParts.maxBody() + FORM_OVERHEAD,
+                           reactor)

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 
 from twisted.words.protocols.jabber.error import StanzaError
 from twisted.words.protocols.jabber.jid import JID
-from tx_xmpp import disco
+from tx_xmpp import data_form, disco
 from tx_xmpp.itx_xmpp import IDisco
 from tx_xmpp.subprotocols import XMPPHandler
 from zope.interface import implementer
 
 from imsupport.xmpp.addresses import CHAT, CONSOLE, NODE, Address, classify
 from imsupport.xmpp.stanzas import NS_CHATSTATES, NS_RECEIPTS
+from imsupport.xmpp.upload import NS_UPLOAD
 
 if TYPE_CHECKING:
     from imsupport.core.ports import Support
@@ -44,16 +45,21 @@ class DiscoProvider(XMPPHandler):
         raise StanzaError("item-not-found", text=f"There is nothing at {target.full()}.")
 
     def getDiscoInfo(self, requestor: JID, target: JID, nodeIdentifier: str = ""
-                     ) -> list[disco.DiscoIdentity | disco.DiscoFeature]:
+                     ) -> list[disco.DiscoIdentity | disco.DiscoFeature | data_form.Form]:
         address = self._target(requestor, target)
         if nodeIdentifier:
             return []
         if address.kind == CONSOLE:
-            identity = disco.DiscoIdentity("component", "generic", self.name)
-        else:
-            titles = dict(self.core.queries.nodeTitles())
-            identity = disco.DiscoIdentity("client", "bot", titles.get(address.node or "", ""))
-        return [identity] + [disco.DiscoFeature(f) for f in FEATURES]
+            # the domain is also the XEP-0363 upload service (SPEC 16)
+            limit = data_form.Form("result", formNamespace=NS_UPLOAD, fields=[
+                data_form.Field(var="max-file-size",
+                                value=str(self.core.files.max_upload_bytes))])
+            return [disco.DiscoIdentity("component", "generic", self.name),
+                    disco.DiscoIdentity("store", "file", "HTTP File Upload")] \
+                + [disco.DiscoFeature(f) for f in FEATURES + (NS_UPLOAD,)] + [limit]
+        titles = dict(self.core.queries.nodeTitles())
+        return [disco.DiscoIdentity("client", "bot", titles.get(address.node or "", "")),
+                *(disco.DiscoFeature(f) for f in FEATURES)]
 
     def getDiscoItems(self, requestor: JID, target: JID, nodeIdentifier: str = ""
                       ) -> list[disco.DiscoItem]:

@@ -99,9 +99,10 @@ class MessageHandler(XMPPHandler):
                         f"{self.max_bytes} bytes). Please send a shorter one or a file.")
             return
         who = sender.userhost()
-        if body is not None and body.strip():
+        if (body is not None and body.strip()) or parts.oob:
+            size = len((body or "").encode("utf-8")) + len(parts.oob or "")
             refused = self.core.admitMessage(
-                who, len(body.encode("utf-8")), node=address.node if address.kind == NODE else None,
+                who, size, node=address.node if address.kind == NODE else None,
                 chat_id=address.chat_id if address.kind == CHAT else None)
             if refused is not None:
                 if refused.answer:
@@ -124,20 +125,21 @@ class MessageHandler(XMPPHandler):
             node = address.node or ""
             if parts.received_id:
                 core.clientReceipt(node, who, parts.received_id)
-            if text:
+            if text or parts.oob:
                 self._answerRefusal(stanza, core.clientSaid(
                     node, who, text, lang=stanzas.langOf(stanza), message_id=message_id,
-                    receipt=parts.receipt_requested, chatstate=parts.chatstate))
+                    receipt=parts.receipt_requested, chatstate=parts.chatstate,
+                    oob=parts.oob))
             elif parts.chatstate:
                 core.clientChatState(node, who, parts.chatstate)
             return
         node, chat_id = address.node or "", address.chat_id or 0
         if parts.received_id:
             core.operatorReceipt(chat_id, who, parts.received_id)
-        if text:
+        if text or parts.oob:
             self._answerRefusal(stanza, core.operatorSaid(
                 node, chat_id, who, text, message_id=message_id,
-                receipt=parts.receipt_requested, chatstate=parts.chatstate))
+                receipt=parts.receipt_requested, chatstate=parts.chatstate, oob=parts.oob))
         elif parts.chatstate:
             core.operatorChatState(chat_id, who, parts.chatstate)
 

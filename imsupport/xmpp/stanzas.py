@@ -15,8 +15,10 @@ NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
 NS_RECEIPTS = "urn:xmpp:receipts"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 NS_NICK = "http://jabber.org/protocol/nick"
+NS_OOB = "jabber:x:oob"  # XEP-0066: a file's URL, for clients that show previews
 CHATSTATES = frozenset({"active", "composing", "paused", "inactive", "gone"})
 MAX_STORED_ID = 200  # characters of a message id kept; real clients use fewer than 64
+MAX_OOB_URL = 4096  # characters: a longer XEP-0066 URL is not taken for a link
 
 _prefix = os.urandom(4).hex()
 _counter = itertools.count(1)
@@ -36,7 +38,7 @@ def _attr(value: str) -> str:
 
 def message(sender: str, to: str, body: str | None = None, chatstate: str | None = None,
             lang: str | None = None, receipt_id: str | None = None,
-            mtype: str = "chat") -> str:
+            mtype: str = "chat", oob: str | None = None) -> str:
     """A chat message as serialized XML. Messages are the hot path of the
     relay, and writing the few fixed shapes directly costs a fraction of
     building and serializing a domish tree."""
@@ -51,6 +53,8 @@ def message(sender: str, to: str, body: str | None = None, chatstate: str | None
         parts.append(f'<{_attr(chatstate)} xmlns="{NS_CHATSTATES}"/>')
     if receipt_id and body is not None:
         parts.append(f'<request xmlns="{NS_RECEIPTS}"/>')
+    if oob:
+        parts.append(f'<x xmlns="{NS_OOB}"><url>{_text(oob)}</url></x>')
     parts.append("</message>")
     return "".join(parts)
 
@@ -131,13 +135,14 @@ class MessageParts:
     """What the service reads from a message, gathered in one pass over its
     children (this runs for every relayed message)."""
 
-    __slots__ = ("body", "chatstate", "receipt_requested", "received_id")
+    __slots__ = ("body", "chatstate", "oob", "receipt_requested", "received_id")
 
     def __init__(self, element: domish.Element) -> None:
         self.body: str | None = None
         self.chatstate: str | None = None
         self.receipt_requested = False
         self.received_id: str | None = None
+        self.oob: str | None = None  # XEP-0066 <x xmlns="jabber:x:oob"><url>
         for c in element.elements():
             uri, name = c.uri, c.name
             if name == "body" and uri in (NS_CLIENT, "jabber:client", None):
@@ -151,3 +156,9 @@ class MessageParts:
                     self.receipt_requested = True
                 elif name == "received":
                     self.received_id = c.getAttribute("id")
+            elif uri == NS_OOB and name == "x" and self.oob is None:
+                for part in c.elements():
+                    if part.name == "url":
+                        url = str(part).strip()
+                        self.oob = url if 0 < len(url) <= MAX_OOB_URL else None
+                        break

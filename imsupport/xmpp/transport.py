@@ -32,17 +32,18 @@ class XmppTransport:
 
     def toClient(self, node: str, client: str, body: str | None,
                  chatstate: str | None = None, lang: str | None = None,
-                 receipt_id: str | None = None) -> None:
+                 receipt_id: str | None = None, oob: str | None = None) -> None:
         self._send(stanzas.message(self.addresses.node(node), client, body,
-                                   chatstate=chatstate, lang=lang, receipt_id=receipt_id))
+                                   chatstate=chatstate, lang=lang, receipt_id=receipt_id,
+                                   oob=oob))
 
     def toOperator(self, operator: str, body: str | None, node: str | None = None,
                    chat_id: int | None = None, chatstate: str | None = None,
-                   receipt_id: str | None = None) -> None:
+                   receipt_id: str | None = None, oob: str | None = None) -> None:
         sender = self.addresses.chat(node, chat_id) if node and chat_id \
             else self.addresses.console()
         self._send(stanzas.message(sender, operator, body, chatstate=chatstate,
-                                   receipt_id=receipt_id))
+                                   receipt_id=receipt_id, oob=oob))
 
     def receipt(self, node: str, chat_id: int | None, to: str, message_id: str) -> None:
         sender = self.addresses.chat(node, chat_id) if chat_id else self.addresses.node(node)

@@ -17,6 +17,7 @@ from imsupport.xmpp.handlers import MessageHandler, PresenceHandler
 from imsupport.xmpp.liveness import OperatorLiveness
 from imsupport.xmpp.parser import StanzaLimits
 from imsupport.xmpp.streamguard import StreamGuard
+from imsupport.xmpp.upload import UploadHandler
 
 if TYPE_CHECKING:
     from imsupport.core.ports import Support
@@ -45,6 +46,7 @@ def attachHandlers(stream: "ComponentConnection", core: "Support", addresses: Ad
     stream.on_lost = core.streamLost
     for handler in (FallbackHandler(), VersionHandler("imsupport", __version__),
                     PingHandler(), DiscoProvider(core, addresses.domain, "imsupport"),
+                    UploadHandler(core, addresses.domain),
                     DiscoHandler(), MessageHandler(core, addresses, max_message_bytes),
                     PresenceHandler(core, addresses, store, transport),
                     OperatorLiveness(core, core.clock, addresses.domain)):

@@ -44,11 +44,11 @@ from tests.bench.bench_relay import (
     _nodes_toml,
     _stop_service,
     cpu_seconds,
+    runBench,
     say,
 )
-from tests.bench.fastclient import FastClient, Incoming, XmppFailure
-from tests.e2e.prosody import ProsodyError
-from tests.e2e.service import ImsupportProcess, ServiceError, free_port, make_config, sqlite_url
+from tests.bench.fastclient import FastClient, Incoming
+from tests.e2e.service import ImsupportProcess, free_port, make_config, sqlite_url
 
 
 @dataclass
@@ -273,17 +273,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    with contextlib.ExitStack() as cleanup:
-        try:
-            phases = asyncio.run(run(args, cleanup))
-        except KeyboardInterrupt:
-            say("interrupted")
-            return 130
-        except (BenchError, ProsodyError, ServiceError, XmppFailure) as e:
-            say(f"FAILED: {e}")
-            return 1
-        finally:
-            say("cleaning up")
+    phases = runBench(run, args)
+    if isinstance(phases, int):
+        return phases
     print(report(args, phases))
     return 0
 

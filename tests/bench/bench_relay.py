@@ -83,10 +83,10 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tests.bench.fastclient import FastClient, Incoming, XmppFailure
 from tests.e2e.prosody import Prosody, ProsodyError
@@ -122,6 +122,9 @@ UNTHROTTLED = "\n[limits]\n" + "".join(
     f"{who}_message_burst = 1000000\n{who}_messages_per_second = 1000000.0\n"
     f"{who}_byte_burst = 1000000000\n{who}_bytes_per_second = 1000000000.0\n"
     for who in ("client", "operator"))
+
+
+T = TypeVar("T")
 
 
 class BenchError(RuntimeError):
@@ -994,19 +997,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    started = time.monotonic()
-
-    def terminate(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, terminate)
+def runBench(run: Callable[[argparse.Namespace, contextlib.ExitStack],
+                          Coroutine[Any, Any, T]],
+             args: argparse.Namespace, before: Callable[[], None] = lambda: None) -> T | int:
+    """A benchmark's ``run`` with its clean-up; what it measured, or the
+    exit status when it could not measure (130 interrupted, 1 failed)."""
     with contextlib.ExitStack() as cleanup:
         try:
-            if "postgresql" in args.stores:
-                check_postgres(args.pg_url)
-            results = asyncio.run(run(args, cleanup))
+            before()
+            return asyncio.run(run(args, cleanup))
         except KeyboardInterrupt:
             say("interrupted")
             return 130
@@ -1015,6 +1014,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         finally:
             say("cleaning up")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    def checks() -> None:
+        if "postgresql" in args.stores:
+            check_postgres(args.pg_url)
+
+    signal.signal(signal.SIGTERM, terminate)
+    results = runBench(run, args, checks)
+    if isinstance(results, int):
+        return results
     measured = sum(r.seconds for r in results)
     print(report(args, results, time.monotonic() - started - measured))
     return 0

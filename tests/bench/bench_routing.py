@@ -79,11 +79,12 @@ SHIFTS = [("Mon-Fri 09:00-18:00", "Europe/Berlin"), ("Mon-Fri 09:00-18:00", "Ame
 class DiscardingTransport:
     """The core's Transport port, sending nowhere."""
 
-    def toClient(self, node, client, body, chatstate=None, lang=None, receipt_id=None):
+    def toClient(self, node, client, body, chatstate=None, lang=None, receipt_id=None,
+                 oob=None):
         pass
 
     def toOperator(self, operator, body, node=None, chat_id=None, chatstate=None,
-                   receipt_id=None):
+                   receipt_id=None, oob=None):
         pass
 
     def receipt(self, node, chat_id, to, message_id):

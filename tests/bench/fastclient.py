@@ -41,6 +41,7 @@ class Incoming:
     attrs: dict[str, str]
     body: str | None = None
     children: list[str] = field(default_factory=list)   # names of direct children
+    urls: dict[str, str] = field(default_factory=dict)  # grandchildren's url= (a slot's put/get)
     at: float = field(default_factory=time.monotonic)
 
     @property
@@ -238,6 +239,8 @@ class FastClient(asyncio.Protocol):
             self._cur.children.append(name)
             if name == "body":
                 self._text = []
+        elif depth == 4 and self._cur is not None and "url" in attrs:
+            self._cur.urls[name.split(":")[-1]] = attrs["url"]
 
     def _chars(self, text: str) -> None:
         if self._text is not None and self._depth == 3:

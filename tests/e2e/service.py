@@ -65,13 +65,14 @@ def sqlite_url(path: Path | str) -> str:
 def make_config(prosody: Prosody, web_port: int, storage_url: str, *, workdir: Path | str,
                 nodes_toml: str = "", operators: Sequence[Mapping[str, Any]] | str = (),
                 admins: Sequence[str] = (), default_language: str = "en",
-                extra_toml: str = "", storage_toml: str = "") -> str:
+                extra_toml: str = "", storage_toml: str = "", web_toml: str = "") -> str:
     """The TOML of SPEC section 13 for one test service.
 
     ``operators`` is a list of dicts (one ``[[operators]]`` table each) or raw
     TOML; ``nodes_toml`` is raw TOML with ``[[nodes]]`` / ``[[nodes.groups]]``;
     ``extra_toml`` is appended (``[filters]``, ``[[faq]]``, ``[[api_tokens]]`` ...);
-    ``storage_toml`` goes into ``[storage]`` after the url (``hold_timeout = 4``).
+    ``storage_toml`` goes into ``[storage]`` after the url (``hold_timeout = 4``),
+    ``web_toml`` into ``[web]`` (``max_upload_bytes = 1000``).
     """
     files_dir = Path(workdir) / "files"
     return f"""\
@@ -93,6 +94,7 @@ url = {toml_value(storage_url)}
 endpoint = "tcp:{web_port}:interface=127.0.0.1"
 public_url = "http://127.0.0.1:{web_port}"
 files_dir = {toml_value(str(files_dir))}
+{web_toml}
 {_tables("operators", operators)}
 {nodes_toml}
 {extra_toml}

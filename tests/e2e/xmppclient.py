@@ -13,6 +13,7 @@ what the client DID receive.
 from __future__ import annotations
 
 import asyncio
+import io
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -35,6 +36,7 @@ PresenceType = Literal["error", "probe", "subscribe", "subscribed", "unavailable
                        "unsubscribe", "unsubscribed"]
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 CHATSTATES_NS = "http://jabber.org/protocol/chatstates"
+OOB_URL = "{jabber:x:oob}x/{jabber:x:oob}url"
 IQ_PLUGINS = {  # short names accepted by iq_get
     "disco_info": "disco_info", "disco#info": "disco_info",
     "disco_items": "disco_items", "disco#items": "disco_items",
@@ -127,6 +129,7 @@ class Received:
     receipt_for: str | None  # id acknowledged by a XEP-0184 <received/>
     receipt_requested: bool
     xml: str
+    oob: str | None = None  # a XEP-0066 URL the message carries
     at: float = field(default_factory=time.monotonic)
 
     @property
@@ -174,7 +177,8 @@ class _Slix(slixmpp.ClientXMPP):
         self.enable_direct_tls = False
         self.enable_plaintext = True
         self.use_aiodns = False
-        for plugin in ("xep_0030", "xep_0085", "xep_0184", "xep_0199", "xep_0092"):
+        for plugin in ("xep_0030", "xep_0066", "xep_0085", "xep_0184", "xep_0199", "xep_0092",
+                       "xep_0363"):
             self.register_plugin(plugin)
         self.plugin["feature_mechanisms"].unencrypted_plain = True
         self.roster.auto_authorize = True  # accept subscription requests ...
@@ -277,6 +281,52 @@ class TestClient:
             return str(msg["id"])
         return self._lt.call(go)
 
+    def send_file_link(self, to: str, url: str, body: str | None = None) -> str:
+        """A file as XMPP clients send one: the link as the body (or
+        ``body``) and as a XEP-0066 OOB URL. Returns the message's id."""
+        def go() -> str:
+            msg = self.xmpp.make_message(mto=to, mbody=url if body is None else body,
+                                         mtype="chat")
+            msg["id"] = self.xmpp.new_id()
+            msg["oob"]["url"] = url
+            msg.send()
+            return str(msg["id"])
+        return self._lt.call(go)
+
+    def upload(self, name: str, data: bytes, content_type: str, service: str,
+               timeout: float = 30.0) -> str:
+        """XEP-0363 as slixmpp does it: find the upload service on the
+        ``service`` domain (disco#info), ask it for a slot, PUT the bytes.
+        Returns the GET URL; an error reply raises IqFailed, the plugin's
+        own errors (FileTooBig, HTTPError) pass through."""
+        async def go() -> str:
+            plugin = self.xmpp.plugin["xep_0363"]
+            try:
+                url: str = await plugin.upload_file(
+                    name, size=len(data), content_type=content_type,
+                    input_file=io.BytesIO(data), domain=slixmpp.JID(service), timeout=timeout)
+            except IqError as e:
+                condition = str(e.iq["error"]["condition"])
+                raise IqFailed(f"{self.jid}: slot request failed: {condition}\n{e.iq}",
+                               condition, str(e.iq)) from None
+            return url
+        return self._lt.run(go(), timeout + 5)
+
+    def request_slot(self, service: str, name: str, size: int, content_type: str,
+                     timeout: float = 10.0) -> tuple[str, str]:
+        """Only the slot request: (PUT URL, GET URL), or IqFailed."""
+        async def go() -> tuple[str, str]:
+            try:
+                iq = await self.xmpp.plugin["xep_0363"].request_slot(
+                    slixmpp.JID(service), name, size, content_type, timeout=timeout)
+            except IqError as e:
+                condition = str(e.iq["error"]["condition"])
+                raise IqFailed(f"{self.jid}: slot request failed: {condition}\n{e.iq}",
+                               condition, str(e.iq)) from None
+            slot = iq["http_upload_slot"]
+            return str(slot["put"]["url"]), str(slot["get"]["url"])
+        return self._lt.run(go(), timeout + 5)
+
     def send_chatstate(self, to: str, state: str) -> None:
         """A standalone XEP-0085 notification (composing, paused, active, ...)."""
         def go() -> None:
@@ -334,7 +384,7 @@ class TestClient:
             id=msg.xml.get("id", ""), chatstate=chatstate,
             receipt_for=receipt.get("id") if receipt is not None else None,
             receipt_requested=msg.xml.find("{urn:xmpp:receipts}request") is not None,
-            xml=str(msg),
+            xml=str(msg), oob=msg.xml.findtext(OOB_URL),
         )
         with self._cond:
             self._inbox.append(item)

@@ -9,7 +9,15 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imsupport.core.model import ChatEvent, ChatRecord, FaqEntry, Group, Node, Operator
+from imsupport.core.model import (
+    ChatEvent,
+    ChatRecord,
+    FaqEntry,
+    FileRecord,
+    Group,
+    Node,
+    Operator,
+)
 from imsupport.store import codec
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
@@ -62,6 +70,22 @@ def test_chat_round_trip(record: ChatRecord) -> None:
                  data=st.dictionaries(text, jsonValue, max_size=4)))
 def test_event_round_trip(event: ChatEvent) -> None:
     assert codec.eventFromRow(codec.eventToRow(event)) == event
+
+
+@given(st.builds(FileRecord, id=st.text("abcdefghijkmnpqrstuvwxyz23456789", min_size=1,
+                                        max_size=8),
+                 token=text, name=text, size=st.integers(0, 2**62), content_type=text,
+                 digest=st.text("0123456789abcdef", min_size=64, max_size=64),
+                 created_at=seconds, uploader=text, client=optionalText,
+                 chat_id=st.none() | st.integers(1, 2**62), shared=st.booleans(), source=text))
+def test_file_round_trip(record: FileRecord) -> None:
+    assert codec.fileFromRow(codec.fileToRow(record)) == record
+
+
+def test_file_ids_are_kept_lower_case() -> None:
+    row = codec.fileToRow(FileRecord(id="AbC2", token="T", name="N", size=1, content_type="x/y",
+                                     digest="d", created_at=1.0, uploader="u"))
+    assert row[0] == "abc2" and row[1] == "T" and row[2] == "N"
 
 
 def test_unknown_keys_from_an_older_schema_are_ignored() -> None:

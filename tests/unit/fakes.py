@@ -1,11 +1,15 @@
 """Test doubles for the core's ports, recording what the core sends."""
 from __future__ import annotations
 
+import hashlib
+import io
 from dataclasses import dataclass, field
 
+from twisted.internet.defer import fail, succeed
 from twisted.internet.task import Clock
 
 from imsupport.config import ServiceConfig
+from imsupport.core.files import Blob, FetchError
 from imsupport.core.i18n import Translator
 from imsupport.core.model import Directory, Group, Node, Operator
 from imsupport.core.service import SupportCore
@@ -27,15 +31,20 @@ class RecordingTransport:
     def __init__(self) -> None:
         self.sent: list[Sent] = []
 
-    def toClient(self, node, client, body, chatstate=None, lang=None, receipt_id=None):
-        self.sent.append(Sent("client", client, body, node, chatstate,
-                              {"lang": lang, "receipt_id": receipt_id}))
+    def toClient(self, node, client, body, chatstate=None, lang=None, receipt_id=None,
+                 oob=None):
+        extra = {"lang": lang, "receipt_id": receipt_id}
+        if oob:
+            extra["oob"] = oob
+        self.sent.append(Sent("client", client, body, node, chatstate, extra))
 
     def toOperator(self, operator, body, node=None, chat_id=None, chatstate=None,
-                   receipt_id=None):
+                   receipt_id=None, oob=None):
         sender = f"{node}+{chat_id}" if node and chat_id else ""
-        self.sent.append(Sent("operator", operator, body, sender, chatstate,
-                              {"receipt_id": receipt_id}))
+        extra = {"receipt_id": receipt_id}
+        if oob:
+            extra["oob"] = oob
+        self.sent.append(Sent("operator", operator, body, sender, chatstate, extra))
 
     def receipt(self, node, chat_id, to, message_id):
         sender = f"{node}+{chat_id}" if chat_id else node
@@ -124,7 +133,7 @@ START = 1_800_000_000  # Friday 2027-01-15 08:00:00 UTC
 
 
 def makeCore(store=None, start=START, switches=None, eligibility=None, transport=None,
-             **node_kw):
+             web=None, fetcher=None, blobs=None, **node_kw):
     clock = Clock()
     clock.advance(start)
     transport = transport or RecordingTransport()
@@ -134,7 +143,7 @@ def makeCore(store=None, start=START, switches=None, eligibility=None, transport
                        service=ServiceConfig(domain="support.shop.test",
                                              admins=(BOSS,)),
                        translator=Translator(default="en"), switches=switches,
-                       eligibility=eligibility)
+                       eligibility=eligibility, web=web, fetcher=fetcher, blobs=blobs)
     return core, clock, transport, store
 
 
@@ -150,3 +159,47 @@ def activeChat(**node_kw):
     core.clientSaid("sales", ALICE, "hi")
     core.operatorSaid("sales", 1, IVAN, "hello")
     return core, clock, transport, store
+
+
+class MemoryBlobs:
+    """The Blobs port in memory: bytes by their SHA-256."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {}
+
+    def write(self, source, limit):
+        content = source.read(limit + 1)
+        if len(content) > limit:
+            return fail(ValueError(f"more than {limit} bytes"))
+        digest = hashlib.sha256(content).hexdigest()
+        self.data[digest] = content
+        return succeed(Blob(digest, len(content)))
+
+    def path(self, digest):
+        return f"/nonexistent/{digest}"
+
+    def exists(self, digest):
+        return digest in self.data
+
+
+class FakeFetcher:
+    """The Fetcher port: answers from a table of URL -> (name, type, bytes);
+    any other URL is a FetchError. Records what was asked, with the limit."""
+
+    def __init__(self, blobs: MemoryBlobs, files=None) -> None:
+        self.blobs = blobs
+        self.files = dict(files or {})
+        self.asked: list[tuple[str, int]] = []
+        self.failure: Exception | None = None  # every fetch fails with it when set
+
+    def fetch(self, url, limit):
+        self.asked.append((url, limit))
+        if self.failure is not None:
+            return fail(self.failure)
+        if url not in self.files:
+            return fail(FetchError("404 Not Found"))
+        name, ctype, content = self.files[url]
+        if len(content) > limit:
+            return fail(FetchError(f"larger than {limit} bytes"))
+        return self.blobs.write(io.BytesIO(content), limit).addCallback(
+            lambda blob: (blob, name, ctype))

@@ -65,13 +65,14 @@ class StoredFirst(RecordingTransport):
         super().__init__()
         self.store = store
 
-    def toClient(self, node, client, body, chatstate=None, lang=None, receipt_id=None):
+    def toClient(self, node, client, body, chatstate=None, lang=None, receipt_id=None,
+                 oob=None):
         if body is not None:
             stored = []
             for chat_id in list(self.store._events):
                 self.store.chatEvents(chat_id).addCallback(stored.extend)
             assert body in [e.text for e in stored], f"{body!r} reached {client} unstored"
-        super().toClient(node, client, body, chatstate, lang, receipt_id)
+        super().toClient(node, client, body, chatstate, lang, receipt_id, oob)
 
 
 def heldCore():

@@ -46,7 +46,7 @@ class OutputReader:
 
 class InMemoryComponent:
     def __init__(self, max_message_bytes: int = 65536, store=None, storage=None,
-                 **node_kw) -> None:
+                 web=None, **node_kw) -> None:
         self.clock = Clock()
         self.clock.advance(1_800_000_000)
         self.store = store or OrderCheckingStore()
@@ -56,7 +56,8 @@ class InMemoryComponent:
         self.core = SupportCore(clock=self.clock, store=self.store, transport=self.transport,
                                 directory=directory(**node_kw),
                                 service=ServiceConfig(domain=DOMAIN, admins=("boss@shop.test",)),
-                                translator=Translator(default="en"), storage=storage)
+                                translator=Translator(default="en"), storage=storage,
+                                web=web)
         attachHandlers(self.connection, self.core, self.addresses, self.store,
                        self.transport, max_message_bytes)
         self.wire = StringTransport()
