@@ -30,6 +30,7 @@ from imsupport.configvalues import (
     ConfigError,
     Table,
     bareJid,
+    boolean,
     choice,
     domainName,
     fieldDefault,
@@ -71,6 +72,8 @@ class ServiceConfig:
     # directory seeding: "replace" (the TOML is the truth at every start),
     # "missing" (only seed an empty store), "never"
     seed_directory: str = "replace"
+    # R-CLI-5: after a chat with an operator, ask its client for a rating 1-5
+    ask_rating: bool = True
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,7 @@ class Config:
 def _service(t: Table) -> ServiceConfig:
     return t.build(ServiceConfig, domain=domainName, default_language=languageCode,
                    command_prefix=word, admins=listOf(bareJid), operator_grace=nonNegative,
-                   seed_directory=choice(*SEED_MODES))
+                   seed_directory=choice(*SEED_MODES), ask_rating=boolean)
 
 
 def _xmpp(t: Table) -> XmppConfig:

@@ -30,6 +30,7 @@ from imsupport.core.nodepresence import NodePresences
 from imsupport.core.notices import Notices
 from imsupport.core.offers import RETURNING_LOOKUP, Offers
 from imsupport.core.queues import Queues
+from imsupport.core.rating import Ratings
 from imsupport.core.relay import Relay
 from imsupport.core.stats import Metrics
 from imsupport.store.interfaces import IStore
@@ -51,7 +52,8 @@ class ClientDesk:
                  availability: Availability, clock: IReactorTime, chats: Chats, queues: Queues,
                  invitations: Invitations, notices: Notices, journal: Journal, relay: Relay,
                  closing: Closing, offers: Offers, presences: NodePresences, store: IStore,
-                 metrics: Metrics, files: FileDesk | None = None) -> None:
+                 metrics: Metrics, files: FileDesk | None = None,
+                 ratings: Ratings | None = None) -> None:
         self.service = service
         self.directory = directory
         self.availability = availability
@@ -68,6 +70,7 @@ class ClientDesk:
         self.store = store
         self.metrics = metrics
         self.files = files
+        self.ratings = ratings
         self._closedNoticeAt: dict[tuple[str, str], float] = {}
 
     def said(self, node: str, client: str, text: str, lang: str | None = None,
@@ -82,6 +85,8 @@ class ClientDesk:
         if command is not None and command[0] in CLIENT_COMMANDS:
             return self._command(node, client, chat, text, command)
         if chat is None:
+            if self.ratings is not None and self.ratings.answer(node, client, text):
+                return succeed(None)
             if not self._nodeTakesChats(node, client, lang):
                 return succeed(None)
             chat = self.start(node, client, lang)

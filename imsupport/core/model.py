@@ -117,6 +117,7 @@ NOTICE = "notice"  # a system message the service sent to someone
 COMMAND = "command"  # an operator's or client's command, never relayed
 STATE = "state"  # a state change of the chat (queued, offered, active, ...)
 FILE = "file"
+RATING = "rating"  # the client's answer to the post-chat question (R-CLI-5)
 
 
 @dataclass(frozen=True)

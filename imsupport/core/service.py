@@ -52,6 +52,7 @@ from imsupport.core.queries import Queries
 from imsupport.core.queues import Queues
 from imsupport.core.rategate import RateGate
 from imsupport.core.ratelimit import RateLimiter, RateRefusal
+from imsupport.core.rating import Ratings
 from imsupport.core.recovery import Recovery
 from imsupport.core.relay import Relay
 from imsupport.core.schedulewatch import ScheduleWatch
@@ -124,11 +125,13 @@ class SupportCore:
             directory=ref, availability=availability, store=store, chats=chats,
             invitations=invitations, notices=notices, offers=offers, closing=closing,
             presences=presences)
+        self.ratings = ratings = Ratings(clock, journal, notices, enabled=service.ask_rating)
+        closing.closed.append(ratings.closed)
         self.clients = ClientDesk(
             service=service, directory=ref, availability=availability, clock=clock, chats=chats,
             queues=queues, invitations=invitations, notices=notices, journal=journal,
             relay=relay, closing=closing, offers=offers, presences=presences, store=store,
-            metrics=metrics, files=files)
+            metrics=metrics, files=files, ratings=ratings)
         self.words = words = OperatorWords(filters=filters, journal=journal, notices=notices,
                                            relay=relay, closing=closing, team=team, files=files)
         files.pageFiles.append(self._pageFile)

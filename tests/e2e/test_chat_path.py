@@ -130,8 +130,11 @@ def test_whole_chat_path(start_imsupport, xmpp_client, storage):
     ivan.send_message(f"sales+1@{COMPONENT}", "!close")
     assert alice.wait_message(SALES, contains="Ivan closed the chat")
     assert ivan.wait_message(f"sales+1@{COMPONENT}", contains="Chat #1 is closed")
+    assert alice.wait_message(SALES, contains="How did we do?")  # R-CLI-5, asked once
     alice.expect_no_message(SALES, within=0.5)
     assert "!close" not in [m.body for m in alice.messages()]
+    alice.send_message(SALES, "5 thanks, fast help")
+    assert alice.wait_message(SALES, contains="Thank you for your rating (5 of 5)")
 
     rows = db_events(service, 1)
     texts = [(kind, author, text) for _, kind, author, text in rows]
@@ -139,7 +142,8 @@ def test_whole_chat_path(start_imsupport, xmpp_client, storage):
     for expected in [("message", "client", "Hello, where is my order 1234?"),
                      ("message", ivan.bare, "Hi! Let me check order 1234."),
                      ("message", "client", "Thank you!"),
-                     ("command", ivan.bare, "!close")]:
+                     ("command", ivan.bare, "!close"),
+                     ("rating", "client", "5 thanks, fast help")]:
         assert expected in texts
     delivered = [m.body for m in alice.messages() if m.body]
     stored = [text for kind, _, text in texts]

@@ -43,7 +43,9 @@ def test_whole_path_queue_invite_accept_relay_close():
     core.clientSaid("sales", ALICE, "Thanks!")
     assert t.last(IVAN).body == "Thanks!" and t.last(IVAN).sender == "sales+1"
     core.operatorSaid("sales", 1, IVAN, "!close")
-    assert "Ivan closed the chat" in t.last(ALICE).body
+    goodbye, question = t.bodies(ALICE)[-2:]
+    assert "Ivan closed the chat" in goodbye
+    assert "How did we do?" in question
     assert "Chat #1 is closed (closed by Ivan)" in t.last(IVAN).body
     assert "!close" not in t.bodies(ALICE), "commands never reach the client"
 
@@ -181,7 +183,9 @@ def test_idle_timeout_closes_and_next_message_starts_new_chat():
     assert core.openChat(1) is not None
     clock.advance(1)
     assert core.openChat(1) is None
-    assert "30 minutes without messages" in t.last(ALICE).body
+    goodbye, question = t.bodies(ALICE)[-2:]
+    assert "30 minutes without messages" in goodbye
+    assert "How did we do?" in question
     assert record(store, 1).close_reason == "idle"
     core.clientSaid("sales", ALICE, "hi again")
     assert core.chats.idOfClient("sales", ALICE) == 2
@@ -204,7 +208,9 @@ def test_client_offline_grace_then_close():
 def test_client_end_closes_active_chat():
     core, clock, t, store = activeChat()
     core.clientSaid("sales", ALICE, "!end")
-    assert "The chat is closed" in t.last(ALICE).body
+    goodbye, question = t.bodies(ALICE)[-2:]
+    assert "The chat is closed" in goodbye
+    assert "How did we do?" in question
     assert "closed by the client" in t.last(IVAN).body
     assert record(store, 1).state == CLOSED
 
