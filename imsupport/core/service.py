@@ -31,6 +31,7 @@ from imsupport.core.clients import ClientDesk
 from imsupport.core.closing import Closing
 from imsupport.core.commands import Command, Commands
 from imsupport.core.console import Console
+from imsupport.core.contact import Contacts, contactCommands
 from imsupport.core.directoryref import DirectoryRef
 from imsupport.core.display import showClient
 from imsupport.core.eligibility import EligibilityChecks
@@ -147,11 +148,14 @@ class SupportCore:
             metrics=metrics, rates=self.rates)
         self.console = Console(service=service, directory=ref, queries=queries, team=team,
                                translator=translator, offers=offers, switching=switching)
+        self.contacts = Contacts(
+            directory=ref, clock=clock, chats=chats, queues=queues, team=team, notices=notices,
+            journal=journal, relay=relay, offers=offers, words=words, presences=presences)
         self.commands = Commands(builtinCommands(self.console) + fileCommands()
-                                 + list(commands))
+                                 + contactCommands() + list(commands))
         self.workspace = Workspace(service, store, translator, team, notices, closing,
                                    transfers, words, self.commands, files,
-                                   FaqIndex(directory.faq))
+                                   FaqIndex(directory.faq), self.contacts)
         self.desk = OperatorDesk(
             service=service, clock=clock, chats=chats, team=team, invitations=invitations,
             notices=notices, journal=journal, relay=relay, words=words, offers=offers,

@@ -8,7 +8,7 @@ cycles.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet.defer import Deferred
 
@@ -25,6 +25,9 @@ from imsupport.core.transfers import Transfers
 from imsupport.core.words import OperatorWords
 from imsupport.store.interfaces import IStore
 
+if TYPE_CHECKING:
+    from imsupport.core.contact import Contacts
+
 
 @dataclass
 class Workspace:
@@ -39,6 +42,7 @@ class Workspace:
     commands: Commands
     files: FileDesk
     faq: FaqIndex = field(default_factory=lambda: FaqIndex(()))  # replaced with the directory
+    contacts: "Contacts | None" = None  # reverse contact (R-REV-1)
 
     def isAdmin(self, jid: str) -> bool:
         return jid in self.service.admins
