@@ -195,3 +195,20 @@ def test_profanity_and_internal_link_blocks(start_imsupport, xmpp_client):
     assert fay.wait_message(SALES, contains="https://shop.example/orders/17")
     time.sleep(0.3)
     assert not [m for m in fay.messages() if "corp.shop" in m.body or "здец" in m.body]
+
+
+def test_reverse_contact_from_the_node_address(start_imsupport, xmpp_client):
+    """R-REV-1: an operator writes first; the client gets it from the node
+    address, answers, and the answer reaches the operator in that chat."""
+    service, ivan, olga, guru = start_team(start_imsupport, xmpp_client)
+    dora = xmpp_client("dora")
+    ivan.send_message(COMPONENT, f"!contact {dora.bare} sales Your order 77 has shipped.")
+    told = dora.wait_message(SALES, contains="Your order 77 has shipped.")
+    assert told.from_bare == SALES
+    assert ivan.wait_message(COMPONENT, contains="Chat #1 with")
+    assert ivan.wait_message(CHAT1, contains="You opened this chat")
+    dora.send_message(SALES, "Thanks, when will it arrive?")
+    assert ivan.wait_message(CHAT1, contains="when will it arrive")
+    assert not [m for m in olga.messages() if "New chat" in m.body], "bound to Ivan"
+    ivan.send_message(COMPONENT, f"!contact {dora.bare} sales Another thing")
+    assert ivan.wait_message(COMPONENT, contains="already has chat #1 open")
