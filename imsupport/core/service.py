@@ -23,6 +23,7 @@ from twisted.internet.interfaces import IReactorTime
 
 from imsupport.config import LimitsConfig, ServiceConfig, StorageConfig, WebConfig
 from imsupport.core.availability import Availability
+from imsupport.core.broadcast import Broadcasts
 from imsupport.core.builtins import builtinCommands
 from imsupport.core.chat import Chat
 from imsupport.core.chatpresence import ChatPresence
@@ -148,6 +149,7 @@ class SupportCore:
             metrics=metrics, rates=self.rates)
         self.console = Console(service=service, directory=ref, queries=queries, team=team,
                                translator=translator, offers=offers, switching=switching)
+        self.broadcasts = Broadcasts(ref, chats, notices)
         self.contacts = Contacts(
             directory=ref, clock=clock, chats=chats, queues=queues, team=team, notices=notices,
             journal=journal, relay=relay, offers=offers, words=words, presences=presences)
