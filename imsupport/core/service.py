@@ -25,6 +25,7 @@ from imsupport.config import LimitsConfig, ServiceConfig, StorageConfig, WebConf
 from imsupport.core.availability import Availability
 from imsupport.core.broadcast import Broadcasts
 from imsupport.core.builtins import builtinCommands
+from imsupport.core.bulk import BulkNotices
 from imsupport.core.chat import Chat
 from imsupport.core.chatpresence import ChatPresence
 from imsupport.core.chats import Chats
@@ -153,6 +154,7 @@ class SupportCore:
         self.contacts = Contacts(
             directory=ref, clock=clock, chats=chats, queues=queues, team=team, notices=notices,
             journal=journal, relay=relay, offers=offers, words=words, presences=presences)
+        self.bulk = BulkNotices(clock, self.contacts, store)
         self.commands = Commands(builtinCommands(self.console) + fileCommands()
                                  + contactCommands() + list(commands))
         self.workspace = Workspace(service, store, translator, team, notices, closing,
