@@ -76,9 +76,9 @@ def isOperatorMessage(event: ChatEvent) -> bool:
             and "blocked" not in event.data)
 
 
-def ratingOf(data: dict[str, Any]) -> int | None:
+def ratingOf(data: Any) -> int | None:
     """The 1-5 rating in a rating event's data; None for anything else."""
-    value = data.get("rating")
+    value = data.get("rating") if isinstance(data, dict) else None
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
         return None
     return value
