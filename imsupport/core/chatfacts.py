@@ -87,7 +87,8 @@ def ratingOf(data: Any) -> int | None:
 def spansOf(states: Iterable[tuple[float, str, str]], record: ChatRecord
             ) -> tuple[tuple[str, ...], tuple[OperatorSpan, ...]]:
     """The operators ever in a chat and their spans, from its STATE events
-    as (at, author, text) in seq order. An operator still listed in the
+    as (at, author, text) in seq order. An operator held (lost, within
+    operator_grace) is still in the chat. An operator still listed in the
     record with no entering event (older data) counts from accepted_at; an
     open span of a chat closed without a closing event ends at closed_at."""
     ever: list[str] = []

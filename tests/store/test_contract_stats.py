@@ -121,3 +121,15 @@ async def test_a_month_of_a_busy_node_is_quick(store: Any) -> None:
     assert len(got) == n
     assert got[-1].first_response_at == T0 + n * 60.0 + 5 and got[-1].rating == 1
     assert took < 1.0, f"{took:.3f} s"
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_operator_listed_without_events(store: Any) -> None:
+    """Older data: the record lists an operator no event names; they count
+    from accepted_at to closed_at."""
+    store.saveChat(chat(1, created_at=T0, state="closed", operators=(A,), accepted_at=T0 + 3,
+                        closed_at=T0 + 9))
+    store.saveChat(chat(2, created_at=T0 + 1))
+    got = await store.chatFacts(None, T0, T0 + 10, operator=A)
+    assert [(f.chat_id, f.operators, f.spans) for f in got] == [
+        (1, (A,), (OperatorSpan(A, T0 + 3, T0 + 9),))]
