@@ -19,6 +19,7 @@ from zope.interface import Attribute, Interface
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
 
+    from imsupport.core.chatfacts import ChatFacts
     from imsupport.core.model import (
         ChatEvent,
         ChatRecord,
@@ -162,3 +163,13 @@ class IStore(Interface):
     def fileUsage(uploader: str, since: float) -> Deferred[tuple[int, int]]:
         """(files, bytes) that ``uploader`` put in since ``since`` (for the
         per-day quota)."""
+
+    # -- statistics (R-STAT-1..3) ----------------------------------------------
+
+    def chatFacts(node: str | None, since: float, until: float, client: str | None = None,
+                  operator: str | None = None) -> Deferred[list[ChatFacts]]:
+        """Deferred[list[ChatFacts]] (core/chatfacts.py) of the chats created
+        in [since, until), of ``node`` (None: every node) and ``client`` when
+        given, that ``operator`` (when given) was ever in, by created_at then
+        id; first_response_at and rating computed by the store, in one pass
+        for the SQL stores (store/sqlstats.py)."""

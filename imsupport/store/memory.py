@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence, TypeVar
 from twisted.internet.defer import Deferred, fail, succeed
 from zope.interface import implementer
 
+from imsupport.core.chatfacts import ChatFacts, chatFacts
 from imsupport.core.model import (
     OPEN_STATES,
     ChatEvent,
@@ -259,3 +260,21 @@ class MemoryStore:
 
     def switchedOff(self) -> Deferred[set[str]]:
         return succeed(set(self._switches))
+
+    # -- statistics (R-STAT-1..3) ----------------------------------------------------
+
+    def chatFacts(self, node: str | None, since: float, until: float,
+                  client: str | None = None,
+                  operator: str | None = None) -> Deferred[list[ChatFacts]]:
+        found: list[ChatFacts] = []
+        for chat in map(codec.chatFromRow, self._chats.values()):
+            if ((node is not None and chat.node != node)
+                    or (client is not None and chat.client != client)
+                    or not since <= chat.created_at < until):
+                continue
+            stored = self._events.get(chat.id, {})
+            facts = chatFacts(chat, [codec.eventFromRow(row) for row in stored.values()])
+            if operator is None or operator in facts.operators:
+                found.append(facts)
+        found.sort(key=lambda f: (f.created_at, f.chat_id))
+        return succeed(found)

@@ -16,6 +16,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from imsupport.core.chatfacts import ChatFacts
 from imsupport.core.model import (
     ChatEvent,
     ChatRecord,
@@ -25,7 +26,7 @@ from imsupport.core.model import (
     Node,
     Operator,
 )
-from imsupport.store import codec, sql
+from imsupport.store import codec, sql, sqlstats
 from imsupport.store.batch import GroupCommit, asStoreError
 from imsupport.store.interfaces import IStore, StoreError, StoreUnavailable
 from imsupport.store.upgrade import Step, loadSteps
@@ -260,3 +261,11 @@ class RelationalStore:
 
     def switchedOff(self) -> Deferred[set[str]]:
         return self._call(sql.switchedOff())
+
+    # -- statistics (R-STAT-1..3) ----------------------------------------------------------
+
+    def chatFacts(self, node: str | None, since: float, until: float,
+                  client: str | None = None,
+                  operator: str | None = None) -> Deferred[list[ChatFacts]]:
+        return self._read(sqlstats.chatFacts(self.kind, node, since, until, client=client,
+                                             operator=operator))

@@ -1,0 +1,135 @@
+"""
+The store contract for the statistics read (IStore.chatFacts, R-STAT-1..3):
+part of the contract suite, every test runs against the memory, the SQLite
+and the PostgreSQL store. The SQL stores compute first_response_at and the
+rating in the database; they must agree with core/chatfacts.chatFacts, which
+the memory store uses.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest_twisted
+
+from imsupport.core.chatfacts import OperatorSpan, chatFacts
+from imsupport.core.model import ChatEvent, ChatRecord
+from tests.store.test_contract import chat
+
+T0 = 1_700_000_000.0
+A, B = "a@example.org", "b@example.org"
+
+
+def ev(chat_id: int, seq: int, at: float, kind: str, author: str, text: str = "",
+       **data: Any) -> ChatEvent:
+    return ChatEvent(chat_id=chat_id, seq=seq, at=T0 + at, kind=kind, author=author,
+                     text=text, data=data)
+
+
+def history(id: int) -> list[ChatEvent]:
+    """Chat ``id``: queued, A answers (blocked first, then at 10.123456),
+    B joins, A leaves, closed at 100, rated twice (the latest, 4, counts)."""
+    return [ev(id, 1, 0, "state", "system", "queued"),
+            ev(id, 2, 0.5, "message", "client", "hi"),
+            ev(id, 3, 2, "notice", "system", "wait", to="client"),
+            ev(id, 4, 5, "command", A, "!accept"), ev(id, 5, 5, "state", A, "active"),
+            ev(id, 6, 7.25, "message", A, "bad", blocked=["profanity"]),
+            ev(id, 7, 10.123456, "message", A, "hello"),
+            ev(id, 8, 40, "state", B, "joined"), ev(id, 9, 50, "state", A, "left"),
+            ev(id, 10, 60, "message", B, "more"),
+            ev(id, 11, 100, "state", "client", "closed", reason="client"),
+            ev(id, 12, 110, "rating", "client", rating=2, comment=""),
+            ev(id, 13, 120, "rating", "client", rating=4, comment="ok")]
+
+
+async def fill(store: Any) -> dict[int, tuple[ChatRecord, list[ChatEvent]]]:
+    """Chats 1 (answered, rated), 2 (abandoned), 3 (open, with B), 4 (another
+    node), 5 (created at T0 + 1000, the end of the period)."""
+    chats = {
+        1: (chat(1, created_at=T0, state="closed", operators=(B,), accepted_at=T0 + 5,
+                 closed_at=T0 + 100), history(1)),
+        2: (chat(2, created_at=T0 + 20, state="abandoned", closed_at=T0 + 50,
+                 client="c2@example.org"),
+            [ev(2, 1, 20, "state", "system", "queued"),
+             ev(2, 2, 50, "state", "system", "abandoned")]),
+        3: (chat(3, created_at=T0 + 30, state="active", operators=(B,), accepted_at=T0 + 70,
+                 client="c2@example.org"),
+            [ev(3, 1, 30, "state", "system", "queued"), ev(3, 2, 70, "message", B, "yes"),
+             ev(3, 3, 70, "state", B, "active")]),
+        4: (chat(4, node="support", created_at=T0 + 40), []),
+        5: (chat(5, created_at=T0 + 1000), []),
+    }
+    for record, events in chats.values():
+        store.saveChat(record)
+        if events:
+            store.appendEvents(events)
+    await store.maxChatId()  # the reads wait for the writes before them
+    return chats
+
+
+@pytest_twisted.ensureDeferred
+async def test_facts_agree_with_the_pure_derivation(store: Any) -> None:
+    chats = await fill(store)
+    got = await store.chatFacts(None, T0, T0 + 1000)
+    assert [f.chat_id for f in got] == [1, 2, 3, 4]  # by created_at; 5 is at `until`
+    assert got == [chatFacts(*chats[i]) for i in (1, 2, 3, 4)]
+    first = got[0]
+    assert first.first_response_at == T0 + 10.123456  # the blocked message does not count
+    assert first.rating == 4
+    assert first.operators == (A, B)
+    assert first.spans == (OperatorSpan(A, T0 + 5, T0 + 50), OperatorSpan(B, T0 + 40, T0 + 100))
+    assert (got[1].first_response_at, got[1].rating, got[1].operators) == (None, None, ())
+    assert got[2].spans == (OperatorSpan(B, T0 + 70, None),)
+
+
+@pytest_twisted.ensureDeferred
+async def test_filters(store: Any) -> None:
+    await fill(store)
+
+    async def ids(node: str | None, since: float, until: float, **more: Any) -> list[int]:
+        return [f.chat_id for f in await store.chatFacts(node, since, until, **more)]
+
+    assert await ids("sales", T0, T0 + 2000) == [1, 2, 3, 5]
+    assert await ids("support", T0, T0 + 2000) == [4]
+    assert await ids(None, T0 + 20, T0 + 40) == [2, 3]  # since inclusive, until exclusive
+    assert await ids(None, T0, T0 + 2000, client="c2@example.org") == [2, 3]
+    assert await ids(None, T0, T0 + 2000, operator=A) == [1]
+    assert await ids("sales", T0, T0 + 2000, operator=B) == [1, 3]
+    assert await ids("nowhere", T0, T0 + 2000) == []
+    assert await ids(None, T0 + 5000, T0 + 6000) == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_month_of_a_busy_node_is_quick(store: Any) -> None:
+    """10,000 chats of 6 events each: the read stays well under a second
+    (the bound is loose for a loaded test machine)."""
+    n = 10_000
+    for i in range(1, n + 1):
+        base = i * 60.0
+        store.saveChat(chat(i, created_at=T0 + base, state="closed", accepted_at=T0 + base + 5,
+                            closed_at=T0 + base + 50))
+        store.appendEvents([
+            ev(i, 1, base, "state", "system", "queued"),
+            ev(i, 2, base + 1, "message", "client", "hello"),
+            ev(i, 3, base + 5, "message", A, "hi"), ev(i, 4, base + 5, "state", A, "active"),
+            ev(i, 5, base + 50, "state", A, "closed"),
+            ev(i, 6, base + 55, "rating", "client", rating=1 + i % 5, comment="")])
+    await store.maxChatId()
+    started = time.perf_counter()
+    got = await store.chatFacts("sales", T0, T0 + 60.0 * (n + 1))
+    took = time.perf_counter() - started
+    assert len(got) == n
+    assert got[-1].first_response_at == T0 + n * 60.0 + 5 and got[-1].rating == 1
+    assert took < 1.0, f"{took:.3f} s"
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_operator_listed_without_events(store: Any) -> None:
+    """Older data: the record lists an operator no event names; they count
+    from accepted_at to closed_at."""
+    store.saveChat(chat(1, created_at=T0, state="closed", operators=(A,), accepted_at=T0 + 3,
+                        closed_at=T0 + 9))
+    store.saveChat(chat(2, created_at=T0 + 1))
+    got = await store.chatFacts(None, T0, T0 + 10, operator=A)
+    assert [(f.chat_id, f.operators, f.spans) for f in got] == [
+        (1, (A,), (OperatorSpan(A, T0 + 3, T0 + 9),))]
