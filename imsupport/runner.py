@@ -24,6 +24,7 @@ from imsupport.core.switches import Switches
 from imsupport.store import makeStore, redactUrl
 from imsupport.store.blobs import DiskBlobs
 from imsupport.store.interfaces import IStore
+from imsupport.web.api import build as buildApi
 from imsupport.web.app import WebSide
 from imsupport.web.fetch import SafeFetcher
 from imsupport.xmpp.addresses import Addresses
@@ -60,10 +61,12 @@ class ImsupportService(MultiService):
         # the files' bytes (SPEC 16), and the fetching of other servers' files into them
         self.blobs = DiskBlobs(web.files_dir, reactor)
         self.fetcher = SafeFetcher(reactor, self.blobs, web.fetch_allow)
+        # the API (SPEC 14): [[api_tokens]] are its first tokens, kept hashed
+        api = buildApi(lambda: self.core, self.store, reactor, config.api_tokens)
         self.web = WebSide(lambda: self.core, lambda: self.component.connected,
                            lambda: self.store_ready,
                            uploads=lambda: self.core.files if self.core is not None else None,
-                           blobs=self.blobs, public_url=web.public_url)
+                           blobs=self.blobs, public_url=web.public_url, api=api)
         site = self.web.site(reactor)
         site.displayTracebacks = False
         StreamServerEndpointService(serverFromString(reactor, web.endpoint),

@@ -19,7 +19,7 @@ from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 from twisted.web.server import Site
 from twisted.web.static import File
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import RequestRedirect
 
 from imsupport.web import metrics
@@ -31,6 +31,7 @@ from imsupport.web.page import UploadPages
 if TYPE_CHECKING:
     from imsupport.core.files import Blobs, Uploads
     from imsupport.core.ports import Support
+    from imsupport.web.api import ApiSide
 
 
 log = Logger()
@@ -44,7 +45,8 @@ class WebSide:
     def __init__(self, core: Callable[[], "Support | None"],
                  xmpp_connected: Callable[[], bool], store_ready: Callable[[], bool],
                  uploads: Callable[[], "Uploads | None"] = lambda: None,
-                 blobs: "Blobs | None" = None, public_url: str = "") -> None:
+                 blobs: "Blobs | None" = None, public_url: str = "",
+                 api: "ApiSide | None" = None) -> None:
         """``uploads`` is the core's (None until the core is up), ``blobs``
         the store of the files' bytes, ``public_url`` what ``[web]
         public_url`` says; the file routes answer 503 until both are there."""
@@ -56,6 +58,7 @@ class WebSide:
         self.fileParts = FileParts(uploads, blobs, public_url)
         self.files = FileRoutes(self.fileParts)
         self.pages = UploadPages(self.fileParts)
+        self.api = api  # the JSON API under /api/v1/ (web/api/)
 
     @app.route("/healthz", methods=["GET"])
     def healthz(self, request: IRequest) -> bytes:
@@ -100,6 +103,12 @@ class WebSide:
     @app.route("/u/<string:token>", methods=["POST"])
     def uploadPageSent(self, request: IRequest, token: str) -> Deferred[bytes]:
         return self.pages.receive(request, token)
+
+    @app.route("/api/v1/", branch=True)
+    def apiBranch(self, request: IRequest) -> KleinResource:
+        if self.api is None:
+            raise NotFound()
+        return self.api.resource()
 
     @app.handle_errors(Exception)
     def failed(self, request: IRequest, failure: Failure) -> bytes:
