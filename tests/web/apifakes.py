@@ -6,7 +6,7 @@ from typing import Any
 
 from treq.testing import StubTreq
 
-from imsupport.config import ApiToken
+from imsupport.config import ApiToken, ServiceConfig
 from imsupport.web.api import build
 from imsupport.web.app import WebSide
 from tests.unit.fakes import makeCore
@@ -28,7 +28,8 @@ class Api:
             from imsupport.store.memory import MemoryStore
             self.clock, self.store = Clock(), MemoryStore()
         self.core = core
-        self.api = build(lambda: self.core, self.store, self.clock, TOKENS)
+        service = core.service if core is not None else ServiceConfig(domain="s.test")
+        self.api = build(lambda: self.core, self.store, self.clock, service, TOKENS)
         self.side = WebSide(lambda: self.core, lambda: True, lambda: True, api=self.api)
         self.treq = StubTreq(self.side.resource())
 

@@ -10,12 +10,13 @@ from typing import Iterable
 
 from twisted.internet.interfaces import IReactorTime
 
-from imsupport.config import ApiToken
+from imsupport.config import ApiToken, ServiceConfig
 from imsupport.store.interfaces import IStore
 from imsupport.web.api.app import ApiSide
 from imsupport.web.api.auth import Tokens
 from imsupport.web.api.chats import ChatRoutes
 from imsupport.web.api.control import ControlRoutes
+from imsupport.web.api.directory import DirectoryRoutes
 from imsupport.web.api.ports import CoreRef
 from imsupport.web.api.state import StateRoutes
 from imsupport.web.api.tokens import TokenRoutes, configEntries
@@ -23,8 +24,10 @@ from imsupport.web.api.tokens import TokenRoutes, configEntries
 __all__ = ["ApiSide", "build"]
 
 
-def build(core: CoreRef, store: IStore, clock: IReactorTime,
+def build(core: CoreRef, store: IStore, clock: IReactorTime, service: ServiceConfig,
           tokens: Iterable[ApiToken] = ()) -> ApiSide:
+    """``service``: the domain and default language the directory's
+    readers need; ``tokens``: ``[[api_tokens]]``."""
     ring = Tokens(clock, configEntries(tokens))
     return ApiSide(ring, [ChatRoutes(store, core), StateRoutes(core), ControlRoutes(core),
-                          TokenRoutes(ring)])
+                          TokenRoutes(ring), DirectoryRoutes(store, core, service)])
