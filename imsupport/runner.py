@@ -25,6 +25,7 @@ from imsupport.store import makeStore, redactUrl
 from imsupport.store.blobs import DiskBlobs
 from imsupport.store.interfaces import IStore
 from imsupport.web.api import build as buildApi
+from imsupport.web.api import seedTokens
 from imsupport.web.app import WebSide
 from imsupport.web.fetch import SafeFetcher
 from imsupport.xmpp.addresses import Addresses
@@ -91,6 +92,11 @@ class ImsupportService(MultiService):
             return
         self.store_ready = True
         self._prepareFiles()
+        # the file's API tokens into the store; from now on the store's are in force
+        api = self.web.api
+        if api is not None:
+            api.tokens.load((yield seedTokens(self.store, self.config.api_tokens,
+                                              self.reactor.seconds())))
         directory = yield self._seedDirectory()
         last_chat_id = yield self.store.maxChatId()
         subscribers = yield self.store.subscribers()

@@ -25,9 +25,9 @@ from imsupport.core.model import (
     Node,
     Operator,
 )
-from imsupport.store import codec, sql
+from imsupport.store import codec, sql, sqltokens
 from imsupport.store.batch import GroupCommit, asStoreError
-from imsupport.store.interfaces import IStore, StoreError, StoreUnavailable
+from imsupport.store.interfaces import IStore, StoredToken, StoreError, StoreUnavailable
 from imsupport.store.upgrade import Step, loadSteps
 
 log = Logger()
@@ -260,3 +260,14 @@ class RelationalStore:
 
     def switchedOff(self) -> Deferred[set[str]]:
         return self._call(sql.switchedOff())
+
+    # -- API tokens (SPEC 14) ---------------------------------------------------------
+
+    def putToken(self, token: StoredToken) -> Deferred[None]:
+        return self._call(sqltokens.putToken(token))
+
+    def deleteToken(self, name: str) -> Deferred[bool]:
+        return self._call(sqltokens.deleteToken(name))
+
+    def tokens(self) -> Deferred[list[StoredToken]]:
+        return self._call(sqltokens.tokens())

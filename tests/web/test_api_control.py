@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import pytest_twisted
 
+from imsupport.store.interfaces import StoredToken
+from imsupport.store.memory import MemoryStore
+from imsupport.web.api import seedTokens
 from imsupport.web.api.auth import digest
 from tests.unit.fakes import ALICE, IVAN, online
-from tests.web.apifakes import ADMIN, CONTROL, Api, answer
+from tests.web.apifakes import ADMIN, CONTROL, TOKENS, Api, answer
 
 
 @pytest_twisted.ensureDeferred
@@ -85,6 +88,7 @@ async def test_token_added_works_once_shown_then_revoked():
     assert code == 200 and body["name"] == "ci" and len(body["token"]) >= 40
     secret = body["token"]
     assert api.api.tokens.entries["ci"].digest == digest(secret)
+    assert [(t.name, t.digest) for t in await api.store.tokens()] == [("ci", digest(secret))]
     code, _, _ = await answer(api.request("GET", "/state", token=secret))
     assert code == 200
     code, body, _ = await answer(api.request("GET", "/tokens", token=ADMIN))
@@ -96,6 +100,7 @@ async def test_token_added_works_once_shown_then_revoked():
     assert code == 200 and body == {"revoked": "ci"}
     code, _, _ = await answer(api.request("GET", "/state", token=secret))
     assert code == 401
+    assert await api.store.tokens() == []
     code, body, _ = await answer(api.request("DELETE", "/tokens/ci", token=ADMIN))
     assert code == 404
 
@@ -106,3 +111,19 @@ async def test_token_with_an_unknown_scope_is_400():
                                                body={"name": "x", "scopes": ["root"]}))
     assert code == 400
     assert body["error"]["message"] == "scopes.0: must be one of read, control, admin"
+
+
+@pytest_twisted.ensureDeferred
+async def test_file_tokens_are_seeded_into_the_store_hashed():
+    store = MemoryStore()
+    await store.putToken(StoredToken("ci", digest("x" * 40), ("read",), 1.0))
+    await store.putToken(StoredToken("old-name", digest(TOKENS[0].token), ("read",), 1.0))
+    entries = await seedTokens(store, TOKENS, 5.0)
+    assert sorted(e.name for e in entries) == ["ci", "controller", "reader", "root"]
+    kept = {t.name: t for t in await store.tokens()}
+    assert kept["root"].digest == digest(TOKENS[2].token) and kept["root"].scopes == ("admin",)
+    assert all(t.token not in repr(kept) for t in TOKENS)
+    api = Api()
+    api.api.tokens.load(entries)
+    code, _, _ = await answer(api.request("GET", "/state", token="x" * 40))
+    assert code == 200

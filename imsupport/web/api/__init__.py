@@ -19,15 +19,16 @@ from imsupport.web.api.control import ControlRoutes
 from imsupport.web.api.directory import DirectoryRoutes
 from imsupport.web.api.ports import CoreRef
 from imsupport.web.api.state import StateRoutes
-from imsupport.web.api.tokens import TokenRoutes, configEntries
+from imsupport.web.api.tokens import TokenRoutes, configEntries, seedTokens
 
-__all__ = ["ApiSide", "build"]
+__all__ = ["ApiSide", "build", "seedTokens"]
 
 
 def build(core: CoreRef, store: IStore, clock: IReactorTime, service: ServiceConfig,
           tokens: Iterable[ApiToken] = ()) -> ApiSide:
     """``service``: the domain and default language the directory's
-    readers need; ``tokens``: ``[[api_tokens]]``."""
+    readers need; ``tokens``: ``[[api_tokens]]``, in force until the store
+    is open and ``seedTokens``' answer is loaded (``api.tokens.load``)."""
     ring = Tokens(clock, configEntries(tokens))
     return ApiSide(ring, [ChatRoutes(store, core), StateRoutes(core), ControlRoutes(core),
-                          TokenRoutes(ring), DirectoryRoutes(store, core, service)])
+                          TokenRoutes(ring, store, clock), DirectoryRoutes(store, core, service)])

@@ -58,6 +58,11 @@ class Tokens:
         self.entries: dict[str, TokenEntry] = {e.name: e for e in entries}
         self.buckets: dict[str, Bucket] = {}
 
+    def load(self, entries: Iterable[TokenEntry]) -> None:
+        """The tokens in force from now on (those of the store, at start)."""
+        self.entries = {e.name: e for e in entries}
+        self.buckets = {n: b for n, b in self.buckets.items() if n in self.entries}
+
     def add(self, entry: TokenEntry) -> None:
         self.entries[entry.name] = entry
 
