@@ -2,8 +2,9 @@
 The web side: a Klein app built around the running service's parts:
 /healthz, /metrics, and the files' routes (SPEC 14, 16): ``PUT /upload/{slot}``,
 ``GET``/``HEAD /f/{token}/{name}`` (web/files.py) and the one-time upload
-page ``/u/{token}`` (web/page.py). The API, web chat and admin pages mount
-here too. ``site()`` is the Site to listen with: its requests refuse bodies
+page ``/u/{token}`` (web/page.py), and the JSON API under ``/api/v1/``
+(web/api/, its own Klein app built from its OpenAPI document). The web chat
+and admin pages mount here too. ``site()`` is the Site to listen with: its requests refuse bodies
 over the upload limit before reading them (web/limits.py).
 """
 from __future__ import annotations
