@@ -24,6 +24,8 @@ from imsupport.core.switches import Switches
 from imsupport.store import makeStore, redactUrl
 from imsupport.store.blobs import DiskBlobs
 from imsupport.store.interfaces import IStore
+from imsupport.web.api import build as buildApi
+from imsupport.web.api import seedTokens
 from imsupport.web.app import WebSide
 from imsupport.web.fetch import SafeFetcher
 from imsupport.xmpp.addresses import Addresses
@@ -60,10 +62,12 @@ class ImsupportService(MultiService):
         # the files' bytes (SPEC 16), and the fetching of other servers' files into them
         self.blobs = DiskBlobs(web.files_dir, reactor)
         self.fetcher = SafeFetcher(reactor, self.blobs, web.fetch_allow)
+        # the API (SPEC 14): [[api_tokens]] are its first tokens, kept hashed
+        api = buildApi(lambda: self.core, self.store, reactor, config.service, config.api_tokens)
         self.web = WebSide(lambda: self.core, lambda: self.component.connected,
                            lambda: self.store_ready,
                            uploads=lambda: self.core.files if self.core is not None else None,
-                           blobs=self.blobs, public_url=web.public_url)
+                           blobs=self.blobs, public_url=web.public_url, api=api)
         site = self.web.site(reactor)
         site.displayTracebacks = False
         StreamServerEndpointService(serverFromString(reactor, web.endpoint),
@@ -88,6 +92,11 @@ class ImsupportService(MultiService):
             return
         self.store_ready = True
         self._prepareFiles()
+        # the file's API tokens into the store; from now on the store's are in force
+        api = self.web.api
+        if api is not None:
+            api.tokens.load((yield seedTokens(self.store, self.config.api_tokens,
+                                              self.reactor.seconds())))
         directory = yield self._seedDirectory()
         last_chat_id = yield self.store.maxChatId()
         subscribers = yield self.store.subscribers()

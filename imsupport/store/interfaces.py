@@ -12,6 +12,7 @@ batch several calls into one transaction (group commit) to keep up.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from zope.interface import Attribute, Interface
@@ -41,6 +42,15 @@ class StoreUnavailable(StoreError):
     is locked. The same write may well succeed later, so the core holds it and
     tries again (R-RUN-3). Any other StoreError (a constraint violated, data
     the database cannot keep) would fail again and is not retried."""
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    """An API token as kept: its SHA-256 (hex), never the token (SPEC 14)."""
+    name: str
+    digest: str
+    scopes: tuple[str, ...]
+    created_at: float = 0.0
 
 
 class IStore(Interface):
@@ -173,3 +183,14 @@ class IStore(Interface):
         given, that ``operator`` (when given) was ever in, by created_at then
         id; first_response_at and rating computed by the store, in one pass
         for the SQL stores (store/sqlstats.py)."""
+
+    # -- API tokens (SPEC 14) ---------------------------------------------------------
+
+    def putToken(token: StoredToken) -> Deferred[None]:
+        """Add the token, or replace the one of that name."""
+
+    def deleteToken(name: str) -> Deferred[bool]:
+        """Deferred[bool]: whether there was one."""
+
+    def tokens() -> Deferred[list[StoredToken]]:
+        """Deferred[list[StoredToken]], by name."""

@@ -27,7 +27,7 @@ from imsupport.core.model import (
 )
 from imsupport.store import codec
 from imsupport.store.codec import ChatRow, EventRow, FileRow
-from imsupport.store.interfaces import IStore, StoreError
+from imsupport.store.interfaces import IStore, StoredToken, StoreError
 from imsupport.store.sql import DIRECTORY
 
 T = TypeVar("T")
@@ -55,6 +55,7 @@ class MemoryStore:
         self._subscribers: dict[str, set[str]] = {}
         self._switches: dict[str, str] = {}
         self._files: dict[str, FileRow] = {}  # lower-case id -> row
+        self._tokens: dict[str, StoredToken] = {}
 
     def open(self) -> Deferred[None]:
         return succeed(None)
@@ -278,3 +279,19 @@ class MemoryStore:
                 found.append(facts)
         found.sort(key=lambda f: (f.created_at, f.chat_id))
         return succeed(found)
+
+    # -- API tokens (SPEC 14) ---------------------------------------------------------
+
+    def putToken(self, token: StoredToken) -> Deferred[None]:
+        def put() -> None:
+            if any(t.digest == token.digest and t.name != token.name
+                   for t in self._tokens.values()):
+                raise StoreError(f"another token has the digest of {token.name}")
+            self._tokens[token.name] = token
+        return _answer(put)
+
+    def deleteToken(self, name: str) -> Deferred[bool]:
+        return _answer(lambda: self._tokens.pop(name, None) is not None)
+
+    def tokens(self) -> Deferred[list[StoredToken]]:
+        return _answer(lambda: [self._tokens[n] for n in sorted(self._tokens)])

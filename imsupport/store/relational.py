@@ -26,9 +26,9 @@ from imsupport.core.model import (
     Node,
     Operator,
 )
-from imsupport.store import codec, sql, sqlstats
+from imsupport.store import codec, sql, sqlstats, sqltokens
 from imsupport.store.batch import GroupCommit, asStoreError
-from imsupport.store.interfaces import IStore, StoreError, StoreUnavailable
+from imsupport.store.interfaces import IStore, StoredToken, StoreError, StoreUnavailable
 from imsupport.store.upgrade import Step, loadSteps
 
 log = Logger()
@@ -269,3 +269,14 @@ class RelationalStore:
                   operator: str | None = None) -> Deferred[list[ChatFacts]]:
         return self._read(sqlstats.chatFacts(self.kind, node, since, until, client=client,
                                              operator=operator))
+
+    # -- API tokens (SPEC 14) ---------------------------------------------------------
+
+    def putToken(self, token: StoredToken) -> Deferred[None]:
+        return self._call(sqltokens.putToken(token))
+
+    def deleteToken(self, name: str) -> Deferred[bool]:
+        return self._call(sqltokens.deleteToken(name))
+
+    def tokens(self) -> Deferred[list[StoredToken]]:
+        return self._call(sqltokens.tokens())

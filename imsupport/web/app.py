@@ -2,8 +2,9 @@
 The web side: a Klein app built around the running service's parts:
 /healthz, /metrics, and the files' routes (SPEC 14, 16): ``PUT /upload/{slot}``,
 ``GET``/``HEAD /f/{token}/{name}`` (web/files.py) and the one-time upload
-page ``/u/{token}`` (web/page.py). The API, web chat and admin pages mount
-here too. ``site()`` is the Site to listen with: its requests refuse bodies
+page ``/u/{token}`` (web/page.py), and the JSON API under ``/api/v1/``
+(web/api/, its own Klein app built from its OpenAPI document). The web chat
+and admin pages mount here too. ``site()`` is the Site to listen with: its requests refuse bodies
 over the upload limit before reading them (web/limits.py).
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 from twisted.web.server import Site
 from twisted.web.static import File
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import RequestRedirect
 
 from imsupport.web import metrics
@@ -31,6 +32,7 @@ from imsupport.web.page import UploadPages
 if TYPE_CHECKING:
     from imsupport.core.files import Blobs, Uploads
     from imsupport.core.ports import Support
+    from imsupport.web.api import ApiSide
 
 
 log = Logger()
@@ -44,7 +46,8 @@ class WebSide:
     def __init__(self, core: Callable[[], "Support | None"],
                  xmpp_connected: Callable[[], bool], store_ready: Callable[[], bool],
                  uploads: Callable[[], "Uploads | None"] = lambda: None,
-                 blobs: "Blobs | None" = None, public_url: str = "") -> None:
+                 blobs: "Blobs | None" = None, public_url: str = "",
+                 api: "ApiSide | None" = None) -> None:
         """``uploads`` is the core's (None until the core is up), ``blobs``
         the store of the files' bytes, ``public_url`` what ``[web]
         public_url`` says; the file routes answer 503 until both are there."""
@@ -56,6 +59,7 @@ class WebSide:
         self.fileParts = FileParts(uploads, blobs, public_url)
         self.files = FileRoutes(self.fileParts)
         self.pages = UploadPages(self.fileParts)
+        self.api = api  # the JSON API under /api/v1/ (web/api/)
 
     @app.route("/healthz", methods=["GET"])
     def healthz(self, request: IRequest) -> bytes:
@@ -100,6 +104,12 @@ class WebSide:
     @app.route("/u/<string:token>", methods=["POST"])
     def uploadPageSent(self, request: IRequest, token: str) -> Deferred[bytes]:
         return self.pages.receive(request, token)
+
+    @app.route("/api/v1/", branch=True)
+    def apiBranch(self, request: IRequest) -> KleinResource:
+        if self.api is None:
+            raise NotFound()
+        return self.api.resource()
 
     @app.handle_errors(Exception)
     def failed(self, request: IRequest, failure: Failure) -> bytes:
