@@ -17,6 +17,7 @@ from imsupport import __version__
 from imsupport.config import Config
 from imsupport.core.commands import Command
 from imsupport.core.eligibility import EligibilityChecks, IEligibilityCheck, loadChecks
+from imsupport.core.events import IEventHandler
 from imsupport.core.filters import MessageFilter
 from imsupport.core.model import Directory
 from imsupport.core.service import SupportCore
@@ -40,7 +41,8 @@ class ImsupportService(MultiService):
     def __init__(self, config: Config, reactor: Any,
                  checks: Sequence[IEligibilityCheck] | None = None,
                  commands: Sequence[Command] = (),
-                 filters: MessageFilter | None = None) -> None:
+                 filters: MessageFilter | None = None,
+                 handlers: Sequence[IEventHandler] = ()) -> None:
         super().__init__()
         self.config = config
         self.reactor = reactor
@@ -52,6 +54,7 @@ class ImsupportService(MultiService):
             config.xmpp.secret, max_delay=config.xmpp.reconnect_max_delay)
         plugins = config.plugins
         self.pluginCommands = list(commands)
+        self.eventHandlers = list(handlers)  # in-process IEventHandler plugins (SPEC 15)
         self.filters = config.filters.build() if filters is None else filters
         if checks is None:
             checks = loadChecks(plugins.options)
@@ -102,6 +105,8 @@ class ImsupportService(MultiService):
                            storage=self.config.storage, web=self.config.web,
                            fetcher=self.fetcher, blobs=self.blobs)
         self.core = core
+        for handler in self.eventHandlers:
+            core.events.listeners.append(handler.eventStored)
         core.startProbing()
         open_chats = yield self.store.openChats()
         history = {}

@@ -34,6 +34,7 @@ from imsupport.core.console import Console
 from imsupport.core.directoryref import DirectoryRef
 from imsupport.core.display import showClient
 from imsupport.core.eligibility import EligibilityChecks
+from imsupport.core.events import Events
 from imsupport.core.faq import FaqIndex
 from imsupport.core.filecommands import fileCommands
 from imsupport.core.filedesk import FileDesk
@@ -47,6 +48,7 @@ from imsupport.core.nodepresence import NodePresences
 from imsupport.core.notices import Notices
 from imsupport.core.offers import Offers
 from imsupport.core.operatordesk import OperatorDesk
+from imsupport.core.operatorstates import OperatorStates
 from imsupport.core.ports import Transport
 from imsupport.core.queries import Queries
 from imsupport.core.queues import Queues
@@ -87,8 +89,10 @@ class SupportCore:
         self.directoryRef = ref = DirectoryRef(directory)
         self.availability = availability = Availability(directory, switches)
         self.invitations = invitations = Invitations()
+        # events for integrators (SPEC 15): the bus, told once they are stored
+        self.events = events = Events(store)
         self.journal = journal = Journal(store, clock, metrics, hold_timeout=storage.hold_timeout,
-                                         max_held=storage.max_held_writes)
+                                         max_held=storage.max_held_writes, events=events)
         # who and what is open
         self.team = team = Team(ref, availability, invitations, service.default_language,
                                 clock.seconds())
@@ -100,6 +104,8 @@ class SupportCore:
         self.chatPresence = ChatPresence(transport, translator, invitations, team.languages,
                                          ref.title, showClient)
         journal.listeners.append(self.chatPresence.sync)
+        self.operatorStates = OperatorStates(team, events, clock)
+        presences.refreshed.append(self.operatorStates.check)
         self.relay = relay = Relay(transport, team, metrics)
         self.files = files = FileDesk(settings=web or WebConfig(), clock=clock, store=store,
                                       chats=chats, team=team, translator=translator,

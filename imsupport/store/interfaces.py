@@ -19,6 +19,7 @@ from zope.interface import Attribute, Interface
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
 
+    from imsupport.core.events import HookEvent
     from imsupport.core.model import (
         ChatEvent,
         ChatRecord,
@@ -93,13 +94,26 @@ class IStore(Interface):
     def saveChat(chat: ChatRecord) -> Deferred[None]:
         """Insert or replace a ChatRecord (keyed by id). Deferred[None]."""
 
-    def appendEvents(events: Sequence[ChatEvent]) -> Deferred[None]:
-        """Append ChatEvents (each carries chat_id and its seq). The chat must
+    def appendEvents(events: Sequence[ChatEvent],
+                     hooks: Sequence[HookEvent] = ()) -> Deferred[None]:
+        """Append ChatEvents (each carries chat_id and its seq), and add
+        ``hooks`` (the SPEC 15 events they report) to the outbox in the same
+        transaction. The chat must
         have been saved before (an earlier or the same batch). A (chat_id, seq)
         that already exists with a different event is an error; one that holds
         this very event is not stored again and is no error: a write retried
         after an ambiguous commit (the server committed, then died before it
         answered) finds its own row. Deferred[None]."""
+
+    def addEvents(events: Sequence[HookEvent]) -> Deferred[None]:
+        """Add events for integrators that belong to no chat write
+        (operator.state) to the outbox. Chat events' HookEvents go with
+        their ChatEvents: ``appendEvents(events, hooks)``. An id already in
+        the outbox is not added again."""
+
+    def eventsAfter(seq: int, limit: int) -> Deferred[list[tuple[int, HookEvent]]]:
+        """Up to ``limit`` (outbox seq, HookEvent) with seq > ``seq``, in seq
+        order. Seqs grow in the order the events were stored."""
 
     def getChat(chat_id: int) -> Deferred[ChatRecord | None]:
         """Deferred[ChatRecord | None]."""

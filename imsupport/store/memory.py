@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence, TypeVar
 from twisted.internet.defer import Deferred, fail, succeed
 from zope.interface import implementer
 
+from imsupport.core.events import HookEvent
 from imsupport.core.model import (
     OPEN_STATES,
     ChatEvent,
@@ -24,7 +25,7 @@ from imsupport.core.model import (
     Node,
     Operator,
 )
-from imsupport.store import codec
+from imsupport.store import codec, sqlhooks
 from imsupport.store.codec import ChatRow, EventRow, FileRow
 from imsupport.store.interfaces import IStore, StoreError
 from imsupport.store.sql import DIRECTORY
@@ -54,6 +55,8 @@ class MemoryStore:
         self._subscribers: dict[str, set[str]] = {}
         self._switches: dict[str, str] = {}
         self._files: dict[str, FileRow] = {}  # lower-case id -> row
+        self._outbox: list[tuple[Any, ...]] = []  # (seq, *OutboxRow); seq = index + 1
+        self._outboxIds: set[str] = set()
 
     def open(self) -> Deferred[None]:
         return succeed(None)
@@ -118,8 +121,27 @@ class MemoryStore:
             self._chats[row[0]] = row
         return _answer(save)
 
-    def appendEvents(self, events: Sequence[ChatEvent]) -> Deferred[None]:
-        return _answer(self._append, events)
+    def appendEvents(self, events: Sequence[ChatEvent],
+                     hooks: Sequence[HookEvent] = ()) -> Deferred[None]:
+        def append() -> None:
+            rows = [sqlhooks.outboxRow(h) for h in hooks]  # refused before anything is kept
+            self._append(events)
+            self._addOutbox(rows)
+        return _answer(append)
+
+    # -- events for integrators (SPEC 15) ------------------------------------------------
+
+    def addEvents(self, events: Sequence[HookEvent]) -> Deferred[None]:
+        return _answer(lambda: self._addOutbox([sqlhooks.outboxRow(e) for e in events]))
+
+    def _addOutbox(self, rows: Sequence[sqlhooks.OutboxRow]) -> None:
+        for row in rows:
+            if row[0] not in self._outboxIds:
+                self._outboxIds.add(row[0])
+                self._outbox.append((len(self._outbox) + 1, *row))
+
+    def eventsAfter(self, seq: int, limit: int) -> Deferred[list[tuple[int, HookEvent]]]:
+        return succeed([sqlhooks.eventFromRow(r) for r in self._outbox[max(seq, 0):][:limit]])
 
     def _append(self, events: Sequence[ChatEvent]) -> None:
         """All or nothing, with the checks the SQL schema makes: the chat

@@ -16,6 +16,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from imsupport.core.events import HookEvent
 from imsupport.core.model import (
     ChatEvent,
     ChatRecord,
@@ -25,7 +26,7 @@ from imsupport.core.model import (
     Node,
     Operator,
 )
-from imsupport.store import codec, sql
+from imsupport.store import codec, sql, sqlhooks
 from imsupport.store.batch import GroupCommit, asStoreError
 from imsupport.store.interfaces import IStore, StoreError, StoreUnavailable
 from imsupport.store.upgrade import Step, loadSteps
@@ -192,8 +193,20 @@ class RelationalStore:
     def saveChat(self, chat: ChatRecord) -> Deferred[None]:
         return self._submit(lambda: sql.ChatWrite(chats=(codec.chatToRow(chat),)))
 
-    def appendEvents(self, events: Sequence[ChatEvent]) -> Deferred[None]:
-        return self._submit(lambda: sql.ChatWrite(events=tuple(map(codec.eventToRow, events))))
+    def appendEvents(self, events: Sequence[ChatEvent],
+                     hooks: Sequence[HookEvent] = ()) -> Deferred[None]:
+        return self._submit(lambda: sql.ChatWrite(events=tuple(map(codec.eventToRow, events)),
+                                                  outbox=tuple(map(sqlhooks.outboxRow, hooks))))
+
+    # -- events for integrators (SPEC 15) ------------------------------------------------
+
+    def addEvents(self, events: Sequence[HookEvent]) -> Deferred[None]:
+        """Through the group commit like chat writes: outbox rows are written
+        one transaction at a time, so their seq grows in commit order."""
+        return self._submit(lambda: sql.ChatWrite(outbox=tuple(map(sqlhooks.outboxRow, events))))
+
+    def eventsAfter(self, seq: int, limit: int) -> Deferred[list[tuple[int, HookEvent]]]:
+        return self._read(sqlhooks.eventsAfter(seq, limit))
 
     def maxChatId(self) -> Deferred[int]:
         return self._read(sql.maxChatId())
