@@ -16,6 +16,7 @@ a failing listener is logged and never reaches the chat path.
 """
 from __future__ import annotations
 
+import fnmatch
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,46 @@ class HookEvent:
     type: str
     at: float  # POSIX seconds
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A receiver (SPEC 15): events whose type matches one of ``events``
+    (fnmatch patterns: "chat.*", "*") are POSTed to ``url``, signed with
+    ``secret`` (whsec_<base64 key>)."""
+
+    id: str
+    url: str
+    secret: str
+    events: tuple[str, ...] = ("*",)
+
+    def wants(self, type: str) -> bool:
+        return any(fnmatch.fnmatchcase(type, pattern) for pattern in self.events)
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    """Where a webhook's deliveries stand, as stored: every outbox event up to
+    ``cursor`` is delivered or given up; the next one (the first of
+    ``redeliver`` if any) has had ``attempts`` and is due at ``next_at``."""
+
+    cursor: int = 0
+    attempts: int = 0
+    next_at: float = 0.0
+    redeliver: tuple[str, ...] = ()  # event ids asked for again, oldest first
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One attempt in the delivery log."""
+
+    webhook_id: str
+    event_id: str
+    attempt: int  # 1, 2, 3...
+    at: float
+    status: int | None  # the HTTP status; None: no answer
+    error: str = ""
+    duration: float = 0.0
 
 
 def chatEventId(chat_id: int, seq: int) -> str:

@@ -16,7 +16,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from imsupport.core.events import HookEvent
+from imsupport.core.events import Delivery, DeliveryState, HookEvent, Webhook
 from imsupport.core.model import (
     ChatEvent,
     ChatRecord,
@@ -207,6 +207,32 @@ class RelationalStore:
 
     def eventsAfter(self, seq: int, limit: int) -> Deferred[list[tuple[int, HookEvent]]]:
         return self._read(sqlhooks.eventsAfter(seq, limit))
+
+    def outboxEvent(self, event_id: str) -> Deferred[HookEvent | None]:
+        return self._read(sqlhooks.outboxEvent(event_id))
+
+    def putWebhook(self, hook: Webhook) -> Deferred[None]:
+        return self._call(sqlhooks.putWebhook(hook))
+
+    def deleteWebhook(self, id: str) -> Deferred[bool]:
+        return self._call(sqlhooks.deleteWebhook(id))
+
+    def webhooks(self) -> Deferred[list[Webhook]]:
+        return self._call(sqlhooks.webhooks())
+
+    def deliveryState(self, webhook_id: str) -> Deferred[DeliveryState]:
+        return self._call(sqlhooks.deliveryState(webhook_id))
+
+    def recordDelivery(self, delivery: Delivery, cursor: int, attempts: int, next_at: float,
+                       redelivered: bool = False) -> Deferred[None]:
+        return self._call(sqlhooks.recordDelivery(delivery, cursor, attempts, next_at,
+                                                  redelivered))
+
+    def deliveries(self, webhook_id: str, limit: int = 100) -> Deferred[list[Delivery]]:
+        return self._call(sqlhooks.deliveries(webhook_id, limit))
+
+    def redeliver(self, webhook_id: str, event_id: str) -> Deferred[bool]:
+        return self._read(sqlhooks.redeliver(webhook_id, event_id))
 
     def maxChatId(self) -> Deferred[int]:
         return self._read(sql.maxChatId())

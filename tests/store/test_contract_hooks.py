@@ -10,7 +10,7 @@ from typing import Any
 import pytest_twisted
 from twisted.internet.defer import gatherResults
 
-from imsupport.core.events import HookEvent
+from imsupport.core.events import Delivery, DeliveryState, HookEvent, Webhook
 from imsupport.store.interfaces import StoreError
 from tests.store.conftest import Backend
 from tests.store.test_contract import chat, event, failure
@@ -83,3 +83,74 @@ async def test_the_outbox_survives_reopening(backend: Backend) -> None:
         assert [e.id for _, e in latest] == ["evt_c"]
     finally:
         await again.close()
+
+
+# -- webhooks and their deliveries ----------------------------------------------------
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def webhook(id: str = "crm", **fields: Any) -> Webhook:
+    fields.setdefault("url", "https://crm.example.org/hooks")
+    fields.setdefault("secret", SECRET)
+    fields.setdefault("events", ("chat.*", "file.stored"))
+    return Webhook(id=id, **fields)
+
+
+@pytest_twisted.ensureDeferred
+async def test_webhooks_put_list_delete(store: Any) -> None:
+    await store.putWebhook(webhook("zz", events=("*",)))
+    await store.putWebhook(webhook())
+    await store.putWebhook(webhook(url="https://crm.example.org/v2"))
+    assert await store.webhooks() == [webhook(url="https://crm.example.org/v2"),
+                                      webhook("zz", events=("*",))]
+    assert await store.deleteWebhook("zz") is True
+    assert await store.deleteWebhook("zz") is False
+    assert [h.id for h in await store.webhooks()] == ["crm"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_delivery_state_and_log(backend: Backend) -> None:
+    store = backend.make()
+    await store.open()
+    await store.putWebhook(webhook())
+    assert await store.deliveryState("crm") == DeliveryState()
+    first = Delivery("crm", "evt_a", 1, 100.0, 500, "", 0.25)
+    await store.recordDelivery(first, cursor=0, attempts=1, next_at=105.0)
+    second = Delivery("crm", "evt_a", 2, 105.0, None, "timeout", 10.0)
+    await store.recordDelivery(second, cursor=0, attempts=2, next_at=405.0)
+    await store.close()
+    store = backend.make()
+    await store.open()
+    try:
+        assert await store.deliveryState("crm") == DeliveryState(0, 2, 405.0)
+        third = Delivery("crm", "evt_a", 3, 405.0, 204, "", 0.1)
+        await store.recordDelivery(third, cursor=7, attempts=0, next_at=0.0)
+        assert await store.deliveryState("crm") == DeliveryState(7, 0, 0.0)
+        assert await store.deliveries("crm") == [third, second, first]
+        assert await store.deliveries("crm", 1) == [third]
+        assert await store.deliveries("other") == []
+    finally:
+        await store.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_redeliver_queues_a_known_event_once(store: Any) -> None:
+    await store.putWebhook(webhook())
+    await store.addEvents([hook("evt_a"), hook("evt_b")])
+    assert await store.redeliver("crm", "evt_missing") is False
+    assert await store.redeliver("nobody", "evt_a") is False
+    assert await store.redeliver("crm", "evt_b") is True
+    assert await store.redeliver("crm", "evt_a") is True
+    assert await store.redeliver("crm", "evt_b") is True
+    assert (await store.deliveryState("crm")).redeliver == ("evt_b", "evt_a")
+    assert await store.outboxEvent("evt_b") == hook("evt_b")
+    assert await store.outboxEvent("evt_missing") is None
+    # a failed attempt keeps it queued; a finished one takes it out
+    await store.recordDelivery(Delivery("crm", "evt_b", 1, 1.0, 503), 0, 1, 6.0)
+    assert (await store.deliveryState("crm")).redeliver == ("evt_b", "evt_a")
+    await store.recordDelivery(Delivery("crm", "evt_b", 2, 6.0, 200), 0, 1, 6.0,
+                               redelivered=True)
+    assert await store.deliveryState("crm") == DeliveryState(0, 1, 6.0, ("evt_a",))
+    assert await store.deleteWebhook("crm") is True
+    assert await store.deliveryState("crm") == DeliveryState()
