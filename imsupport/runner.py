@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Generator, Sequence
 
+import treq
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, inlineCallbacks
@@ -22,6 +23,8 @@ from imsupport.core.filters import MessageFilter
 from imsupport.core.model import Directory
 from imsupport.core.service import SupportCore
 from imsupport.core.switches import Switches
+from imsupport.hooks.deliverer import Deliverer
+from imsupport.hooks.seeding import seedWebhooks
 from imsupport.store import makeStore, redactUrl
 from imsupport.store.blobs import DiskBlobs
 from imsupport.store.interfaces import IStore
@@ -49,6 +52,7 @@ class ImsupportService(MultiService):
         self.store: IStore = makeStore(config.storage.url, reactor=reactor)
         self.store_ready = False
         self.core: SupportCore | None = None
+        self.deliverer: Deliverer | None = None
         self.component = ComponentConnection(
             reactor, config.service.domain, config.xmpp.host, config.xmpp.port,
             config.xmpp.secret, max_delay=config.xmpp.reconnect_max_delay)
@@ -92,6 +96,8 @@ class ImsupportService(MultiService):
         self.store_ready = True
         self._prepareFiles()
         directory = yield self._seedDirectory()
+        yield Deferred.fromCoroutine(seedWebhooks(
+            self.store, self.config.webhooks, self.config.service.seed_directory))
         last_chat_id = yield self.store.maxChatId()
         subscribers = yield self.store.subscribers()
         switched_off = yield self.store.switchedOff()
@@ -107,6 +113,11 @@ class ImsupportService(MultiService):
         self.core = core
         for handler in self.eventHandlers:
             core.events.listeners.append(handler.eventStored)
+        # webhooks (SPEC 15): off the chat path, woken by the events bus
+        self.deliverer = Deliverer(self.store, treq, self.reactor,
+                                   retry_delays=self.config.hooks.retry_delays)
+        core.events.listeners.append(self.deliverer.wake)
+        self.deliverer.start()
         core.startProbing()
         open_chats = yield self.store.openChats()
         history = {}
@@ -159,6 +170,8 @@ class ImsupportService(MultiService):
 
     @inlineCallbacks
     def stopService(self) -> Generator[Deferred[Any], Any, None]:
+        if self.deliverer is not None:
+            self.deliverer.stop()
         if self.core is not None:
             self.core.stop()  # senders of held messages are told, while they can be
         if self.core is not None and self.component.connected:

@@ -217,3 +217,24 @@ def test_next_state() -> None:
     assert nextState(state, 2, True, 9, (5, 300), 100.0) == (9, 0, 0.0, False)
     assert nextState(state, 2, False, 9, (5, 300), 100.0) == (3, 2, 400.0, False)
     assert nextState(state, 3, False, 9, (5, 300), 100.0) == (9, 0, 0.0, True)
+
+
+def seeded(store: MemoryStore, hooks: list[Webhook], mode: str) -> list[str]:
+    from twisted.internet.defer import Deferred
+
+    from imsupport.hooks.seeding import seedWebhooks
+    result: list[Webhook] = []
+    Deferred.fromCoroutine(seedWebhooks(store, hooks, mode)).addCallback(result.extend)
+    found: list[Webhook] = []
+    store.webhooks().addCallback(found.extend)
+    assert [h.id for h in result] == [h.id for h in found]
+    return [h.id for h in found]
+
+
+def test_the_files_webhooks_are_seeded_like_the_directory() -> None:
+    store = MemoryStore()
+    crm, erp = Webhook("crm", URL, SECRET), Webhook("erp", URL, SECRET)
+    assert seeded(store, [crm], "missing") == ["crm"]
+    assert seeded(store, [erp], "missing") == ["crm"], "the store has some: kept"
+    assert seeded(store, [erp], "never") == ["crm"]
+    assert seeded(store, [erp], "replace") == ["erp"]
