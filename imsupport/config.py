@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from imsupport.configdirectory import readFaq, readNodes, readOperators
+from imsupport.confighooks import HooksConfig, readHooks, readWebhooks
 from imsupport.configvalues import (
     PLUGIN_NAME,
     REQUIRED,
@@ -51,6 +52,7 @@ from imsupport.configvalues import (
     unique,
     word,
 )
+from imsupport.core.events import Webhook
 from imsupport.core.filters import MessageFilter
 from imsupport.core.model import Directory
 from imsupport.core.ratelimit import CLIENT_LIMIT, OPERATOR_LIMIT, RateLimit
@@ -162,6 +164,8 @@ class Config:
     plugins: PluginsConfig = field(default_factory=PluginsConfig)
     directory: Directory = field(default_factory=Directory)
     path: str = ""
+    hooks: HooksConfig = field(default_factory=HooksConfig)  # [hooks] (SPEC 15)
+    webhooks: tuple[Webhook, ...] = ()  # [[webhooks]], seeded into the store at start
 
 
 def _service(t: Table) -> ServiceConfig:
@@ -282,6 +286,8 @@ def parseConfig(text: str, path: str = "<string>") -> Config:
         plugins=_plugins(root.table("plugins")),
         directory=Directory(nodes=nodes, operators=operators, faq=readFaq(root.tables("faq"))),
         path=os.path.abspath(path) if real else "",
+        hooks=readHooks(root.table("hooks")),
+        webhooks=readWebhooks(root.tables("webhooks")),
     )
     root.finish()
     return config

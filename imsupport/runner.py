@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Generator, Sequence
 
+import treq
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, inlineCallbacks
@@ -17,10 +18,13 @@ from imsupport import __version__
 from imsupport.config import Config
 from imsupport.core.commands import Command
 from imsupport.core.eligibility import EligibilityChecks, IEligibilityCheck, loadChecks
+from imsupport.core.events import IEventHandler
 from imsupport.core.filters import MessageFilter
 from imsupport.core.model import Directory
 from imsupport.core.service import SupportCore
 from imsupport.core.switches import Switches
+from imsupport.hooks.deliverer import Deliverer
+from imsupport.hooks.seeding import seedWebhooks
 from imsupport.store import makeStore, redactUrl
 from imsupport.store.blobs import DiskBlobs
 from imsupport.store.interfaces import IStore
@@ -42,18 +46,21 @@ class ImsupportService(MultiService):
     def __init__(self, config: Config, reactor: Any,
                  checks: Sequence[IEligibilityCheck] | None = None,
                  commands: Sequence[Command] = (),
-                 filters: MessageFilter | None = None) -> None:
+                 filters: MessageFilter | None = None,
+                 handlers: Sequence[IEventHandler] = ()) -> None:
         super().__init__()
         self.config = config
         self.reactor = reactor
         self.store: IStore = makeStore(config.storage.url, reactor=reactor)
         self.store_ready = False
         self.core: SupportCore | None = None
+        self.deliverer: Deliverer | None = None
         self.component = ComponentConnection(
             reactor, config.service.domain, config.xmpp.host, config.xmpp.port,
             config.xmpp.secret, max_delay=config.xmpp.reconnect_max_delay)
         plugins = config.plugins
         self.pluginCommands = list(commands)
+        self.eventHandlers = list(handlers)  # in-process IEventHandler plugins (SPEC 15)
         self.filters = config.filters.build() if filters is None else filters
         if checks is None:
             checks = loadChecks(plugins.options)
@@ -98,6 +105,8 @@ class ImsupportService(MultiService):
             api.tokens.load((yield seedTokens(self.store, self.config.api_tokens,
                                               self.reactor.seconds())))
         directory = yield self._seedDirectory()
+        yield Deferred.fromCoroutine(seedWebhooks(
+            self.store, self.config.webhooks, self.config.service.seed_directory))
         last_chat_id = yield self.store.maxChatId()
         subscribers = yield self.store.subscribers()
         switched_off = yield self.store.switchedOff()
@@ -111,6 +120,13 @@ class ImsupportService(MultiService):
                            storage=self.config.storage, web=self.config.web,
                            fetcher=self.fetcher, blobs=self.blobs)
         self.core = core
+        for handler in self.eventHandlers:
+            core.events.listeners.append(handler.eventStored)
+        # webhooks (SPEC 15): off the chat path, woken by the events bus
+        self.deliverer = Deliverer(self.store, treq, self.reactor,
+                                   retry_delays=self.config.hooks.retry_delays)
+        core.events.listeners.append(self.deliverer.wake)
+        self.deliverer.start()
         core.startProbing()
         open_chats = yield self.store.openChats()
         history = {}
@@ -163,6 +179,8 @@ class ImsupportService(MultiService):
 
     @inlineCallbacks
     def stopService(self) -> Generator[Deferred[Any], Any, None]:
+        if self.deliverer is not None:
+            self.deliverer.stop()
         if self.core is not None:
             self.core.stop()  # senders of held messages are told, while they can be
         if self.core is not None and self.component.connected:

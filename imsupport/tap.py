@@ -10,6 +10,7 @@ from imsupport.config import loadConfig
 from imsupport.configvalues import ConfigError
 from imsupport.core.commands import commandPluginNames, loadCommands
 from imsupport.core.eligibility import loadChecks
+from imsupport.core.events import eventHandlerNames, loadEventHandlers
 
 
 class Options(usage.Options):
@@ -26,9 +27,10 @@ class Options(usage.Options):
         except ConfigError as e:
             raise usage.UsageError(str(e)) from None
         options = self["loaded"].plugins.options
-        commandNames = commandPluginNames()
+        commandNames = commandPluginNames() | eventHandlerNames()
         try:
             self["commands"] = loadCommands(options)
+            self["handlers"] = loadEventHandlers(options)
             self["checks"] = loadChecks({name: table for name, table in options.items()
                                          if name not in commandNames})
             self["filters"] = self["loaded"].filters.build()
@@ -42,4 +44,5 @@ def makeService(options: Options) -> IService:
     from imsupport.runner import ImsupportService
 
     return ImsupportService(options["loaded"], reactor, checks=options["checks"],
-                            commands=options["commands"], filters=options["filters"])
+                            commands=options["commands"], filters=options["filters"],
+                            handlers=options["handlers"])

@@ -71,7 +71,9 @@ class Closing:
             self.presences.refresh()
         self.metrics.chats_abandoned += abandoned
         self.metrics.chats_closed += not abandoned
-        event = self.journal.event(chat, STATE, by or "system", record.state, reason=reason)
+        # who was in it, for SPEC 15 chat.closed (the record's list is theirs to change)
+        event = self.journal.event(chat, STATE, by or "system", record.state, reason=reason,
+                                   operators=operators)
         log.info("Chat {chat} {state}: {reason}", chat=chat.id, state=record.state,
                  reason=reason)
         self.journal.write(chat, [event], save=True)

@@ -36,6 +36,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from imsupport.core.chat import Chat
+from imsupport.core.events import Events, HookEvent, fromChatEvents
 from imsupport.core.model import ChatEvent
 from imsupport.core.stats import Metrics
 from imsupport.core.timers import Timers
@@ -69,6 +70,7 @@ class _Write:
     then: Callable[[], object] | None
     refuse: Callable[[bool], Any] | None
     at: float  # when the core decided it
+    hooks: list[HookEvent] = field(default_factory=list)  # SPEC 15 events they report
     d: Deferred[Any] = field(default_factory=Deferred)
     state: str = PENDING
     sent_at: float = 0.0
@@ -77,8 +79,12 @@ class _Write:
 
 class Journal:
     def __init__(self, store: IStore, clock: IReactorTime, metrics: Metrics,
-                 hold_timeout: float = 30.0, max_held: int = 10_000) -> None:
+                 hold_timeout: float = 30.0, max_held: int = 10_000,
+                 events: Events | None = None) -> None:
         self.store = store
+        # The bus told of the SPEC 15 events each write reports, once stored
+        # (they go to the store's outbox in the write's own transaction).
+        self.events = events
         self.clock = clock
         self.metrics = metrics
         # Told about a chat each time one of its writes has landed, before
@@ -112,6 +118,10 @@ class Journal:
         when it is dropped unstored, it returns what the Deferred fires with
         (a Refused); the Deferred fires with None once ``then`` has run."""
         w = _Write(chat, list(events), save, then, refuse, self.clock.seconds())
+        if self.events is not None:
+            # mapped now, from the chat as the core decided it: a retry of
+            # the write reports the same events with the same ids
+            w.hooks = fromChatEvents(chat.record, w.events)
         self._writes.append(w)
         if self.available and not self._held:
             self._submit(w)
@@ -148,7 +158,8 @@ class Journal:
             # state the chat has left since
             pending.append(self.store.saveChat(w.chat.record))
         if w.events:
-            pending.append(self.store.appendEvents(w.events))
+            pending.append(self.store.appendEvents(w.events, w.hooks) if w.hooks
+                           else self.store.appendEvents(w.events))
         if not pending:
             d: Deferred[Any] = succeed(None)
         elif len(pending) == 1:
@@ -206,6 +217,8 @@ class Journal:
         while self._writes and self._writes[0].state == STORED:
             w = self._writes.popleft()
             self.metrics.observeWrite(self.clock.seconds() - w.at)
+            if w.hooks and self.events is not None:
+                self.events.stored(w.hooks)  # it catches its listeners' errors
             for listener in self.listeners:
                 try:
                     listener(w.chat)

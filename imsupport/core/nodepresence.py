@@ -5,6 +5,8 @@ sent only when it changed.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from twisted.internet.interfaces import IReactorTime
 
 from imsupport.core.availability import OPEN, Availability
@@ -30,6 +32,9 @@ class NodePresences:
         self.transport = transport
         self.clock = clock
         self._sent: dict[str, NodePresence] = {}
+        # Told after each refresh, with its ``operator``: the operators' live
+        # state may have changed too (SPEC 15 operator.state).
+        self.refreshed: list[Callable[[str | None], None]] = []
 
     def of(self, name: str) -> NodePresence:
         node = self.directory.node(name)
@@ -69,6 +74,8 @@ class NodePresences:
             presence = self.of(name)
             if self._sent.get(name) != presence:
                 self._send(name, presence)
+        for listener in self.refreshed:
+            listener(operator)
 
     def republish(self) -> None:
         """The stream came back: every node's presence again."""

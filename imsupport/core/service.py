@@ -37,6 +37,7 @@ from imsupport.core.contact import Contacts, contactCommands
 from imsupport.core.directoryref import DirectoryRef
 from imsupport.core.display import showClient
 from imsupport.core.eligibility import EligibilityChecks
+from imsupport.core.events import Events
 from imsupport.core.faq import FaqIndex
 from imsupport.core.filecommands import fileCommands
 from imsupport.core.filedesk import FileDesk
@@ -50,6 +51,7 @@ from imsupport.core.nodepresence import NodePresences
 from imsupport.core.notices import Notices
 from imsupport.core.offers import Offers
 from imsupport.core.operatordesk import OperatorDesk
+from imsupport.core.operatorstates import OperatorStates
 from imsupport.core.ports import Transport
 from imsupport.core.queries import Queries
 from imsupport.core.queues import Queues
@@ -91,8 +93,10 @@ class SupportCore:
         self.directoryRef = ref = DirectoryRef(directory)
         self.availability = availability = Availability(directory, switches)
         self.invitations = invitations = Invitations()
+        # events for integrators (SPEC 15): the bus, told once they are stored
+        self.events = events = Events(store)
         self.journal = journal = Journal(store, clock, metrics, hold_timeout=storage.hold_timeout,
-                                         max_held=storage.max_held_writes)
+                                         max_held=storage.max_held_writes, events=events)
         # who and what is open
         self.team = team = Team(ref, availability, invitations, service.default_language,
                                 clock.seconds())
@@ -104,6 +108,8 @@ class SupportCore:
         self.chatPresence = ChatPresence(transport, translator, invitations, team.languages,
                                          ref.title, showClient)
         journal.listeners.append(self.chatPresence.sync)
+        self.operatorStates = OperatorStates(team, events, clock)
+        presences.refreshed.append(self.operatorStates.check)
         self.relay = relay = Relay(transport, team, metrics)
         self.files = files = FileDesk(settings=web or WebConfig(), clock=clock, store=store,
                                       chats=chats, team=team, translator=translator,

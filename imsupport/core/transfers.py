@@ -259,8 +259,10 @@ class Transfers:
         # stored after the "joined" notices and relayed once stored; the
         # store lands writes in the order they were asked for.
         events = [] if relay else [self.journal.event(chat, COMMAND, operator, text)]
-        d = self.journal.write(chat, events + [self.journal.event(chat, STATE, operator,
-                                                                  "joined")], save=True)
+        # "by": who asked for the invite or redirect (SPEC 15 chat.joined)
+        joined = self.journal.event(chat, STATE, operator, "joined",
+                                    **({"by": transfer.by} if transfer is not None else {}))
+        d = self.journal.write(chat, events + [joined], save=True)
         self.replayTo(chat, operator)
         for other in record.operators[:-1]:
             self.notices.toOperator(chat, other, "operator_joined_team", name=name)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
 
     from imsupport.core.chatfacts import ChatFacts
+    from imsupport.core.events import Delivery, DeliveryState, HookEvent, Webhook
     from imsupport.core.model import (
         ChatEvent,
         ChatRecord,
@@ -104,13 +105,58 @@ class IStore(Interface):
     def saveChat(chat: ChatRecord) -> Deferred[None]:
         """Insert or replace a ChatRecord (keyed by id). Deferred[None]."""
 
-    def appendEvents(events: Sequence[ChatEvent]) -> Deferred[None]:
-        """Append ChatEvents (each carries chat_id and its seq). The chat must
+    def appendEvents(events: Sequence[ChatEvent],
+                     hooks: Sequence[HookEvent] = ()) -> Deferred[None]:
+        """Append ChatEvents (each carries chat_id and its seq), and add
+        ``hooks`` (the SPEC 15 events they report) to the outbox in the same
+        transaction. The chat must
         have been saved before (an earlier or the same batch). A (chat_id, seq)
         that already exists with a different event is an error; one that holds
         this very event is not stored again and is no error: a write retried
         after an ambiguous commit (the server committed, then died before it
         answered) finds its own row. Deferred[None]."""
+
+    def addEvents(events: Sequence[HookEvent]) -> Deferred[None]:
+        """Add events for integrators that belong to no chat write
+        (operator.state) to the outbox. Chat events' HookEvents go with
+        their ChatEvents: ``appendEvents(events, hooks)``. An id already in
+        the outbox is not added again."""
+
+    def eventsAfter(seq: int, limit: int) -> Deferred[list[tuple[int, HookEvent]]]:
+        """Up to ``limit`` (outbox seq, HookEvent) with seq > ``seq``, in seq
+        order. Seqs grow in the order the events were stored."""
+
+    def outboxEvent(event_id: str) -> Deferred[HookEvent | None]:
+        """The outbox's event with this id, or None."""
+
+    # -- webhooks (SPEC 15) ----------------------------------------------------
+
+    def putWebhook(hook: Webhook) -> Deferred[None]:
+        """Insert or replace a Webhook (keyed by id); its delivery state stays."""
+
+    def deleteWebhook(id: str) -> Deferred[bool]:
+        """Remove a webhook with its delivery state and redelivery queue (its
+        delivery log stays). Deferred[bool]: whether it existed."""
+
+    def webhooks() -> Deferred[list[Webhook]]:
+        """Every webhook, by id."""
+
+    def deliveryState(webhook_id: str) -> Deferred[DeliveryState]:
+        """Where its deliveries stand (DeliveryState() if none yet)."""
+
+    def recordDelivery(delivery: Delivery, cursor: int, attempts: int, next_at: float,
+                       redelivered: bool = False) -> Deferred[None]:
+        """One attempt, in one transaction: the log row, and the state it
+        leads to (cursor, attempts and next_at of the outbox event in
+        delivery); ``redelivered``: the attempt was of a redelivery that is
+        now done (delivered or given up), and it leaves the queue."""
+
+    def deliveries(webhook_id: str, limit: int = 100) -> Deferred[list[Delivery]]:
+        """The latest ``limit`` attempts, newest first."""
+
+    def redeliver(webhook_id: str, event_id: str) -> Deferred[bool]:
+        """Queue one outbox event to be delivered to the webhook again.
+        Deferred[bool]: False when the webhook or the event is unknown."""
 
     def getChat(chat_id: int) -> Deferred[ChatRecord | None]:
         """Deferred[ChatRecord | None]."""

@@ -9,12 +9,14 @@ here too.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable, Sequence, TypeVar
 
 from twisted.internet.defer import Deferred, fail, succeed
 from zope.interface import implementer
 
 from imsupport.core.chatfacts import ChatFacts, chatFacts
+from imsupport.core.events import Delivery, DeliveryState, HookEvent, Webhook
 from imsupport.core.model import (
     OPEN_STATES,
     ChatEvent,
@@ -25,7 +27,7 @@ from imsupport.core.model import (
     Node,
     Operator,
 )
-from imsupport.store import codec
+from imsupport.store import codec, sqlhooks
 from imsupport.store.codec import ChatRow, EventRow, FileRow
 from imsupport.store.interfaces import IStore, StoredToken, StoreError
 from imsupport.store.sql import DIRECTORY
@@ -56,6 +58,12 @@ class MemoryStore:
         self._switches: dict[str, str] = {}
         self._files: dict[str, FileRow] = {}  # lower-case id -> row
         self._tokens: dict[str, StoredToken] = {}
+        self._outbox: list[tuple[Any, ...]] = []  # (seq, *OutboxRow); seq = index + 1
+        self._outboxIds: set[str] = set()
+        self._webhooks: dict[str, Webhook] = {}
+        self._hookStates: dict[str, DeliveryState] = {}
+        self._redeliveries: dict[str, list[str]] = {}  # webhook id -> event ids, in order
+        self._deliveries: list[Delivery] = []
 
     def open(self) -> Deferred[None]:
         return succeed(None)
@@ -120,8 +128,67 @@ class MemoryStore:
             self._chats[row[0]] = row
         return _answer(save)
 
-    def appendEvents(self, events: Sequence[ChatEvent]) -> Deferred[None]:
-        return _answer(self._append, events)
+    def appendEvents(self, events: Sequence[ChatEvent],
+                     hooks: Sequence[HookEvent] = ()) -> Deferred[None]:
+        def append() -> None:
+            rows = [sqlhooks.outboxRow(h) for h in hooks]  # refused before anything is kept
+            self._append(events)
+            self._addOutbox(rows)
+        return _answer(append)
+
+    # -- events for integrators (SPEC 15) ------------------------------------------------
+
+    def addEvents(self, events: Sequence[HookEvent]) -> Deferred[None]:
+        return _answer(lambda: self._addOutbox([sqlhooks.outboxRow(e) for e in events]))
+
+    def _addOutbox(self, rows: Sequence[sqlhooks.OutboxRow]) -> None:
+        for row in rows:
+            if row[0] not in self._outboxIds:
+                self._outboxIds.add(row[0])
+                self._outbox.append((len(self._outbox) + 1, *row))
+
+    def eventsAfter(self, seq: int, limit: int) -> Deferred[list[tuple[int, HookEvent]]]:
+        return succeed([sqlhooks.eventFromRow(r) for r in self._outbox[max(seq, 0):][:limit]])
+
+    def outboxEvent(self, event_id: str) -> Deferred[HookEvent | None]:
+        rows = [r for r in self._outbox if r[1] == event_id]
+        return succeed(sqlhooks.eventFromRow(rows[0])[1] if rows else None)
+
+    def putWebhook(self, hook: Webhook) -> Deferred[None]:
+        return _answer(self._webhooks.__setitem__, hook.id, hook)
+
+    def deleteWebhook(self, id: str) -> Deferred[bool]:
+        self._hookStates.pop(id, None)
+        self._redeliveries.pop(id, None)
+        return succeed(self._webhooks.pop(id, None) is not None)
+
+    def webhooks(self) -> Deferred[list[Webhook]]:
+        return succeed([self._webhooks[k] for k in sorted(self._webhooks)])
+
+    def deliveryState(self, webhook_id: str) -> Deferred[DeliveryState]:
+        state = self._hookStates.get(webhook_id, DeliveryState())
+        return succeed(replace(state, redeliver=tuple(self._redeliveries.get(webhook_id, []))))
+
+    def recordDelivery(self, delivery: Delivery, cursor: int, attempts: int, next_at: float,
+                       redelivered: bool = False) -> Deferred[None]:
+        self._deliveries.append(delivery)
+        self._hookStates[delivery.webhook_id] = DeliveryState(cursor, attempts, next_at)
+        queue = self._redeliveries.get(delivery.webhook_id, [])
+        if redelivered and delivery.event_id in queue:
+            queue.remove(delivery.event_id)
+        return succeed(None)
+
+    def deliveries(self, webhook_id: str, limit: int = 100) -> Deferred[list[Delivery]]:
+        return succeed([d for d in reversed(self._deliveries)
+                        if d.webhook_id == webhook_id][:limit])
+
+    def redeliver(self, webhook_id: str, event_id: str) -> Deferred[bool]:
+        if webhook_id not in self._webhooks or event_id not in self._outboxIds:
+            return succeed(False)
+        queue = self._redeliveries.setdefault(webhook_id, [])
+        if event_id not in queue:
+            queue.append(event_id)
+        return succeed(True)
 
     def _append(self, events: Sequence[ChatEvent]) -> None:
         """All or nothing, with the checks the SQL schema makes: the chat

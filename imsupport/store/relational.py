@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from imsupport.core.chatfacts import ChatFacts
+from imsupport.core.events import Delivery, DeliveryState, HookEvent, Webhook
 from imsupport.core.model import (
     ChatEvent,
     ChatRecord,
@@ -26,7 +27,7 @@ from imsupport.core.model import (
     Node,
     Operator,
 )
-from imsupport.store import codec, sql, sqlstats, sqltokens
+from imsupport.store import codec, sql, sqlhooks, sqlstats, sqltokens
 from imsupport.store.batch import GroupCommit, asStoreError
 from imsupport.store.interfaces import IStore, StoredToken, StoreError, StoreUnavailable
 from imsupport.store.upgrade import Step, loadSteps
@@ -193,8 +194,46 @@ class RelationalStore:
     def saveChat(self, chat: ChatRecord) -> Deferred[None]:
         return self._submit(lambda: sql.ChatWrite(chats=(codec.chatToRow(chat),)))
 
-    def appendEvents(self, events: Sequence[ChatEvent]) -> Deferred[None]:
-        return self._submit(lambda: sql.ChatWrite(events=tuple(map(codec.eventToRow, events))))
+    def appendEvents(self, events: Sequence[ChatEvent],
+                     hooks: Sequence[HookEvent] = ()) -> Deferred[None]:
+        return self._submit(lambda: sql.ChatWrite(events=tuple(map(codec.eventToRow, events)),
+                                                  outbox=tuple(map(sqlhooks.outboxRow, hooks))))
+
+    # -- events for integrators (SPEC 15) ------------------------------------------------
+
+    def addEvents(self, events: Sequence[HookEvent]) -> Deferred[None]:
+        """Through the group commit like chat writes: outbox rows are written
+        one transaction at a time, so their seq grows in commit order."""
+        return self._submit(lambda: sql.ChatWrite(outbox=tuple(map(sqlhooks.outboxRow, events))))
+
+    def eventsAfter(self, seq: int, limit: int) -> Deferred[list[tuple[int, HookEvent]]]:
+        return self._read(sqlhooks.eventsAfter(seq, limit))
+
+    def outboxEvent(self, event_id: str) -> Deferred[HookEvent | None]:
+        return self._read(sqlhooks.outboxEvent(event_id))
+
+    def putWebhook(self, hook: Webhook) -> Deferred[None]:
+        return self._call(sqlhooks.putWebhook(hook))
+
+    def deleteWebhook(self, id: str) -> Deferred[bool]:
+        return self._call(sqlhooks.deleteWebhook(id))
+
+    def webhooks(self) -> Deferred[list[Webhook]]:
+        return self._call(sqlhooks.webhooks())
+
+    def deliveryState(self, webhook_id: str) -> Deferred[DeliveryState]:
+        return self._call(sqlhooks.deliveryState(webhook_id))
+
+    def recordDelivery(self, delivery: Delivery, cursor: int, attempts: int, next_at: float,
+                       redelivered: bool = False) -> Deferred[None]:
+        return self._call(sqlhooks.recordDelivery(delivery, cursor, attempts, next_at,
+                                                  redelivered))
+
+    def deliveries(self, webhook_id: str, limit: int = 100) -> Deferred[list[Delivery]]:
+        return self._call(sqlhooks.deliveries(webhook_id, limit))
+
+    def redeliver(self, webhook_id: str, event_id: str) -> Deferred[bool]:
+        return self._read(sqlhooks.redeliver(webhook_id, event_id))
 
     def maxChatId(self) -> Deferred[int]:
         return self._read(sql.maxChatId())

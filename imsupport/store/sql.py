@@ -97,6 +97,7 @@ class ChatWrite:
     """One saveChat or appendEvents call, already turned into rows."""
     chats: tuple[ChatRow, ...] = ()
     events: tuple[EventRow, ...] = ()
+    outbox: tuple[Any, ...] = ()  # sqlhooks.OutboxRow: the events for integrators they report
 
 
 def writeChats(writes: Sequence[ChatWrite]) -> Program[None]:
@@ -112,6 +113,12 @@ def writeChats(writes: Sequence[ChatWrite]) -> Program[None]:
     if events:
         yield InsertMany(f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ",
                          "(?, ?, ?, ?, ?, ?, ?)", events)
+    yield from _outbox(writes)
+
+
+def _outbox(writes: Sequence[ChatWrite]) -> Program[None]:
+    from imsupport.store.sqlhooks import insertOutbox
+    yield from insertOutbox([row for w in writes for row in w.outbox])
 
 
 def writeChatsAgain(writes: Sequence[ChatWrite]) -> Program[None]:
@@ -122,7 +129,7 @@ def writeChatsAgain(writes: Sequence[ChatWrite]) -> Program[None]:
     its (chat_id, seq) is still an error. Run only after ``writeChats``
     failed, so the normal path pays nothing for it."""
     events = [row for w in writes for row in w.events]
-    yield from writeChats([ChatWrite(chats=w.chats) for w in writes])
+    yield from writeChats([ChatWrite(chats=w.chats, outbox=w.outbox) for w in writes])
     wanted: dict[int, dict[int, EventRow]] = {}
     for row in events:
         wanted.setdefault(row[0], {})[row[1]] = row

@@ -94,14 +94,14 @@ class OrderCheckingStore(MemoryStore):
         super().__init__()
         self.last_seq: dict[int, int] = {}
 
-    def appendEvents(self, events):
+    def appendEvents(self, events, hooks=()):
         for event in events:
             last = self.last_seq.get(event.chat_id, 0)
             again = self._events.get(event.chat_id, {}).get(event.seq) == eventToRow(event)
             if event.seq <= last and not again:
                 ORDER_VIOLATIONS.append(f"chat {event.chat_id}: seq {event.seq} after {last}")
             self.last_seq[event.chat_id] = max(last, event.seq)
-        return super().appendEvents(events)
+        return super().appendEvents(events, hooks)
 
 
 IVAN = "ivan@shop.test"

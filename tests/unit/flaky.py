@@ -59,11 +59,11 @@ class FlakyStore:
     def saveChat(self, chat: Any) -> Deferred:
         return self._write(self.inner.saveChat, chat)
 
-    def appendEvents(self, events: Any) -> Deferred:
+    def appendEvents(self, events: Any, hooks: Any = ()) -> Deferred:
         if any(e.text in self.broken for e in events):
             self.attempts += 1
             return fail(StoreError("IntegrityError: the test broke this event"))
-        return self._write(self.inner.appendEvents, events)
+        return self._write(self.inner.appendEvents, events, hooks)
 
     def probe(self) -> Deferred:
         return self._write(self.inner.probe)

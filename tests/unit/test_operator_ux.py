@@ -48,9 +48,9 @@ class CommitLater(OrderCheckingStore):
         record = dataclasses.replace(chat)  # as it is now, not at commit
         return self._later(lambda: OrderCheckingStore.saveChat(self, record))
 
-    def appendEvents(self, events):
-        events = list(events)
-        return self._later(lambda: OrderCheckingStore.appendEvents(self, events))
+    def appendEvents(self, events, hooks=()):
+        events, hooks = list(events), list(hooks)
+        return self._later(lambda: OrderCheckingStore.appendEvents(self, events, hooks))
 
     def commit(self) -> None:
         while self.pending:

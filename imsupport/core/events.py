@@ -1,0 +1,243 @@
+"""
+Events for integrators (R-HOOK-1, SPEC 15): what the core's stored chat
+events mean to the outside world, as ``HookEvent`` values with SPEC 15's
+types and data fields.
+
+A HookEvent is written to the store's outbox in the same transaction as the
+chat events it reports (the journal hands both to the store together), so a
+webhook never reports what was not stored and nothing stored goes unreported.
+The id of an event mapped from a chat event is derived from (chat_id, seq):
+a journal write retried after an ambiguous commit yields the same id, and
+the outbox keeps one row per id.
+
+``Events`` is the in-process bus: told of every event once stored, it tells
+its listeners (in-process ``IEventHandler`` plugins, the webhook deliverer);
+a failing listener is logged and never reaches the chat path.
+"""
+from __future__ import annotations
+
+import fnmatch
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from twisted.logger import Logger
+from zope.interface import Attribute, Interface
+
+from imsupport.core.model import ABANDONED, CLOSED, FILE, QUEUED, STATE, ChatEvent, ChatRecord
+
+if TYPE_CHECKING:
+    from twisted.internet.defer import Deferred
+
+    from imsupport.store.interfaces import IStore
+
+log = Logger()
+
+RATING = "rating"  # a ChatEvent kind: the client's answer to the rating question (SPEC 17)
+
+# SPEC 15 event types
+CHAT_QUEUED = "chat.queued"
+CHAT_OFFERED = "chat.offered"
+CHAT_ACCEPTED = "chat.accepted"
+CHAT_JOINED = "chat.joined"
+CHAT_REDIRECTED = "chat.redirected"
+CHAT_CLOSED = "chat.closed"
+CHAT_ABANDONED = "chat.abandoned"
+CHAT_RATED = "chat.rated"
+OPERATOR_STATE = "operator.state"
+FILE_STORED = "file.stored"
+TYPES = (CHAT_QUEUED, CHAT_OFFERED, CHAT_ACCEPTED, CHAT_JOINED, CHAT_REDIRECTED, CHAT_CLOSED,
+         CHAT_ABANDONED, CHAT_RATED, OPERATOR_STATE, FILE_STORED)
+OPERATOR_STATES = ("online", "offline", "afk", "free", "busy")
+
+
+@dataclass(frozen=True)
+class HookEvent:
+    """One event for integrators; ``id`` is its ``webhook-id``."""
+
+    id: str
+    type: str
+    at: float  # POSIX seconds
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A receiver (SPEC 15): events whose type matches one of ``events``
+    (fnmatch patterns: "chat.*", "*") are POSTed to ``url``, signed with
+    ``secret`` (whsec_<base64 key>)."""
+
+    id: str
+    url: str
+    secret: str
+    events: tuple[str, ...] = ("*",)
+
+    def wants(self, type: str) -> bool:
+        return any(fnmatch.fnmatchcase(type, pattern) for pattern in self.events)
+
+
+@dataclass(frozen=True)
+class DeliveryState:
+    """Where a webhook's deliveries stand, as stored: every outbox event up to
+    ``cursor`` is delivered or given up; the next one (the first of
+    ``redeliver`` if any) has had ``attempts`` and is due at ``next_at``."""
+
+    cursor: int = 0
+    attempts: int = 0
+    next_at: float = 0.0
+    redeliver: tuple[str, ...] = ()  # event ids asked for again, oldest first
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One attempt in the delivery log."""
+
+    webhook_id: str
+    event_id: str
+    attempt: int  # 1, 2, 3...
+    at: float
+    status: int | None  # the HTTP status; None: no answer
+    error: str = ""
+    duration: float = 0.0
+
+
+def chatEventId(chat_id: int, seq: int) -> str:
+    """The stable id of the event that reports chat event (chat_id, seq)."""
+    return f"evt_c{chat_id}s{seq}"
+
+
+def newEvent(type: str, at: float, data: dict[str, Any]) -> HookEvent:
+    """An event that reports no chat event (operator.state): a random id."""
+    return HookEvent(id="evt_" + uuid.uuid4().hex, type=type, at=at, data=data)
+
+
+def operatorState(operator: str, state: str, nodes: Sequence[str], at: float) -> HookEvent:
+    return newEvent(OPERATOR_STATE, at, {"operator": operator, "state": state,
+                                         "nodes": sorted(nodes)})
+
+
+def fromChatEvent(chat: ChatRecord, event: ChatEvent) -> HookEvent | None:
+    """The SPEC 15 event a stored ChatEvent reports, or None (messages,
+    notices, commands...). ``chat`` is the chat's record as the core had it
+    when it decided the event: node, client, languages, created_at."""
+    kind, text, data = event.kind, event.text, event.data
+    base: dict[str, Any] = {"chat_id": chat.id}
+    waited = round(max(0.0, event.at - chat.created_at), 3)
+    fields: dict[str, Any]
+    if kind == STATE and text == QUEUED:
+        if data.get("reason"):
+            return None  # put back in the queue (operator gone): not a new chat
+        type_, fields = CHAT_QUEUED, {"node": chat.node, "client": chat.client,
+                                      "languages": list(chat.languages)}
+    elif kind == STATE and text == "offered":
+        type_, fields = CHAT_OFFERED, {"node": chat.node, "operator": data.get("operator"),
+                                       "wave": data.get("wave")}
+    elif kind == STATE and text == "active":
+        type_, fields = CHAT_ACCEPTED, {"node": chat.node, "client": chat.client,
+                                        "operator": event.author, "waited_s": waited}
+    elif kind == STATE and text == "joined":
+        type_, fields = CHAT_JOINED, {"operator": event.author, "by": data.get("by")}
+    elif kind == STATE and text == "redirect":
+        type_, fields = CHAT_REDIRECTED, {"from_operator": event.author,
+                                          "target": data.get("target")}
+    elif kind == STATE and text == CLOSED:
+        type_, fields = CHAT_CLOSED, {
+            "node": chat.node, "client": chat.client,
+            "operators": list(data.get("operators", chat.operators)),
+            "reason": data.get("reason"), "duration_s": waited}
+    elif kind == STATE and text == ABANDONED:
+        type_, fields = CHAT_ABANDONED, {"node": chat.node, "client": chat.client,
+                                         "waited_s": waited}
+    elif kind == RATING and event.author == "client":
+        type_, fields = CHAT_RATED, {"rating": data.get("rating"),
+                                     "comment": data.get("comment", "")}
+    elif kind == FILE:
+        type_, fields = FILE_STORED, {"file_id": data.get("file_id"), "name": text,
+                                      "size": data.get("size"),
+                                      "content_type": data.get("content_type")}
+    else:
+        return None
+    return HookEvent(id=chatEventId(event.chat_id, event.seq), type=type_, at=event.at,
+                     data={**base, **fields})
+
+
+def fromChatEvents(chat: ChatRecord, events: Sequence[ChatEvent]) -> list[HookEvent]:
+    return [h for h in (fromChatEvent(chat, e) for e in events) if h is not None]
+
+
+class IEventHandler(Interface):
+    """An in-process plugin (twisted.plugin, in ``imsupport.plugins``) told of
+    every event once it is stored. It runs in the reactor thread: it must not
+    block; what it raises is logged and goes no further. Like the command
+    plugins, it is configured by its ``[plugins.<name>]`` table."""
+
+    name = Attribute("its [plugins.<name>] table's name, [a-z][a-z0-9_]*")
+
+    def configure(options: dict[str, Any]) -> bool:
+        """Called once at start with the plugin's table ({} if none): whether
+        it is enabled. Raises ValueError naming a bad key."""
+
+    def eventStored(event: HookEvent) -> None:
+        """``event`` is in the outbox."""
+
+
+class Events:
+    """The bus. ``listeners`` are told of every event once stored, in order,
+    each event once. ``emit`` stores events that belong to no chat write
+    (operator.state) and then tells the listeners."""
+
+    def __init__(self, store: IStore) -> None:
+        self.store = store
+        self.listeners: list[Callable[[HookEvent], None]] = []
+
+    def emit(self, events: Sequence[HookEvent]) -> Deferred[None]:
+        events = list(events)
+        d = self.store.addEvents(events)
+
+        def stored(_: object) -> None:
+            self.stored(events)
+
+        def failed(reason: Any) -> None:
+            log.failure("Could not store {count} events; not reported", reason,
+                        count=len(events))
+
+        d.addCallbacks(stored, failed)
+        return d
+
+    def stored(self, events: Sequence[HookEvent]) -> None:
+        for event in events:
+            for listener in list(self.listeners):
+                try:
+                    listener(event)
+                except Exception:  # noqa: BLE001 - a broken listener must not reach the chat path
+                    log.failure("An event listener failed on {type} {id}", type=event.type,
+                                id=event.id)
+
+
+def eventHandlerNames(package: Any = None) -> set[str]:
+    from twisted.plugin import getPlugins
+
+    import imsupport.plugins
+    return {p.name for p in getPlugins(IEventHandler, package or imsupport.plugins)}
+
+
+def loadEventHandlers(options: Mapping[str, Mapping[str, Any]],
+                      package: Any = None) -> list[IEventHandler]:
+    """The IEventHandler plugins in ``package`` (default imsupport.plugins)
+    that their ``[plugins.<name>]`` table (or none) enables, by name."""
+    from twisted.plugin import getPlugins
+
+    import imsupport.plugins
+    handlers = []
+    for plugin in sorted(getPlugins(IEventHandler, package or imsupport.plugins),
+                         key=lambda p: p.name):
+        table = {key: value for key, value in options.get(plugin.name, {}).items()}
+        try:
+            enabled = plugin.configure(table)
+        except ValueError as e:
+            raise ValueError(f"plugins.{plugin.name}: {e}") from e
+        if enabled:
+            handlers.append(plugin)
+            log.info("Event handler plugin {name} enabled", name=plugin.name)
+    return handlers
