@@ -18,12 +18,12 @@ from imsupport.core.model import (
     CLOSED,
     MESSAGE,
     QUEUED,
+    RATING,
     STATE,
     ChatEvent,
     ChatRecord,
 )
 
-RATING = "rating"  # event kind of a client's rating, data {"rating": 1-5, "comment": str}
 PEOPLE = ("client", "system")  # authors that are not operators
 ENTERED = ("active", "joined")  # STATE texts by an operator who came into the chat
 LEFT = "left"  # STATE text by an operator who left it

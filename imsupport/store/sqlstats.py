@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from imsupport.core.chatfacts import PEOPLE, RATING, ChatFacts, factsFrom
-from imsupport.core.model import MESSAGE, STATE, ChatRecord
+from imsupport.core.chatfacts import PEOPLE, ChatFacts, factsFrom
+from imsupport.core.model import MESSAGE, RATING, STATE, ChatRecord
 from imsupport.store import codec
 from imsupport.store.sql import Program, Query
 
