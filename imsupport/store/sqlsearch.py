@@ -15,9 +15,9 @@ both sides, so "доставки" finds "доставка" and "deliveries" find
   step backfills old rows with the same function. The FTS rowid encodes the
   message's chat (``chat_id << 24 | seq``), so a match yields its chat id
   with no lookup.
-- PostgreSQL (schema step 5): a GIN expression index on the message text's
-  ``tsvector`` under both the 'russian' and 'english' configurations; each
-  query word must match under either of them.
+- PostgreSQL (schema step 5): a stored ``tsvector`` column of each message
+  under both the 'russian' and 'english' configurations, with a GIN index;
+  each query word must match under either of them.
 - The memory store compares the same Python stems (``messageStems``).
 
 A query is cut into words here, never handed to a query parser, so quotes,
@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from imsupport.core.model import MESSAGE, ChatRecord
+from imsupport.core.model import ChatRecord
 from imsupport.core.stemming import stem
 from imsupport.store import sql
 from imsupport.store.sql import Program, Query
@@ -40,9 +40,6 @@ _WORD = re.compile(r"[^\W_]+")
 # Bits of the SQLite FTS rowid that hold the message's seq (see the step).
 SEQ_BITS = 24
 
-# The indexed expression of postgresql_005_search.sql, spelled exactly as
-# there so that the planner uses the index.
-PG_VECTOR = "(to_tsvector('russian', text) || to_tsvector('english', text))"
 PG_QUERY = "(plainto_tsquery('russian', ?) || plainto_tsquery('english', ?))"
 
 
@@ -82,8 +79,12 @@ def searchTerms(dialect: str, q: str | None,
     where: list[str] = []
     params: list[object] = []
     if dialect == "sqlite":
+        # "+" keeps SQLite from driving the query by the matches (every
+        # matching chat looked up, then sorted: slow for a common word); it
+        # walks chats newest first instead and stops at LIMIT, each word's
+        # matches read once from the index into a set.
         for key in queryStems(q):
-            where.append(f"{chat_id} IN (SELECT rowid >> {SEQ_BITS} FROM event_search "
+            where.append(f"+{chat_id} IN (SELECT rowid >> {SEQ_BITS} FROM event_search "
                          "WHERE event_search MATCH ?)")
             params.append('"' + key.replace('"', '""') + '"')
         return where, params
@@ -96,8 +97,8 @@ def searchTerms(dialect: str, q: str | None,
     rows = yield Query(f"SELECT {marks}", [w for w in terms for _ in (1, 2)])
     for term, nodes in zip(terms, rows[0], strict=True):
         if int(nodes) > 0:
-            where.append(f"{chat_id} IN (SELECT chat_id FROM events WHERE kind = "
-                         f"'{MESSAGE}' AND {PG_VECTOR} @@ {PG_QUERY})")
+            where.append(f"{chat_id} IN (SELECT chat_id FROM events "
+                         f"WHERE search @@ {PG_QUERY})")
             params += [term, term]
     return where, params
 
