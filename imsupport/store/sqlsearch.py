@@ -37,6 +37,10 @@ from imsupport.store.sql import Program, Query
 # Letters and digits, as FTS5's unicode61 tokenizer sees them ("_" separates).
 _WORD = re.compile(r"[^\W_]+")
 
+# Words of a query looked for; more are ignored, so that no query makes a
+# statement too long for the database (an API caps ``q``'s length anyway).
+MAX_WORDS = 32
+
 # Bits of the SQLite FTS rowid that hold the message's seq (see the step).
 SEQ_BITS = 24
 
@@ -60,7 +64,7 @@ def stemText(text: str | None) -> str:
 
 def queryStems(q: str | None) -> list[str]:
     """The distinct stems a query asks for, in order; empty = no filter."""
-    return list(dict.fromkeys(stems(q or "")))
+    return list(dict.fromkeys(stems(q or "")))[:MAX_WORDS]
 
 
 def messageStems(texts: Iterable[str]) -> set[str]:
@@ -88,7 +92,7 @@ def searchTerms(dialect: str, q: str | None,
                          "WHERE event_search MATCH ?)")
             params.append('"' + key.replace('"', '""') + '"')
         return where, params
-    terms = list(dict.fromkeys(words(q or "")))
+    terms = list(dict.fromkeys(words(q or "")))[:MAX_WORDS]
     if not terms:
         return where, params
     # A stop word ("the", "и") has no lexeme under either configuration and

@@ -89,6 +89,14 @@ async def test_hostile_queries_are_only_words(store: Any, q: str) -> None:
 
 
 @pytest_twisted.ensureDeferred
+async def test_a_very_long_query_is_no_error(store: Any) -> None:
+    await saveWithMessages(store, 1, "Где моя доставка?")
+    words = " ".join(f"доставка{i}" for i in range(5000))
+    assert await ids(store, q="доставка " + words) == []
+    assert await ids(store, q="доставка " * 5000) == [1]
+
+
+@pytest_twisted.ensureDeferred
 @pytest.mark.parametrize("q", ["", "   ", "!!!", "-- ;", "«»", None])
 async def test_a_query_without_words_is_no_filter(store: Any, q: str | None) -> None:
     await saveWithMessages(store, 1, "Где моя доставка?")

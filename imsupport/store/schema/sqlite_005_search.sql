@@ -4,7 +4,9 @@
 -- English stems, which FTS5's own tokenizers cannot make.
 -- Contentless (the text is in events already) and detail=none (a match is
 -- by word, never by phrase or position): the index stays small.
--- rowid = chat_id << 24 | seq, so a match names its chat without a lookup.
+-- rowid = chat_id << 24 | seq, so a match names its chat without a lookup;
+-- a message past seq 2^24 - 1 (never seen: 16 million events in one chat)
+-- is left out of the index rather than failing the write.
 
 CREATE VIRTUAL TABLE event_search USING fts5 (
     stems,
@@ -14,7 +16,7 @@ CREATE VIRTUAL TABLE event_search USING fts5 (
 );
 
 CREATE TRIGGER events_search AFTER INSERT ON events
-WHEN new.kind = 'message'
+WHEN new.kind = 'message' AND new.seq < 16777216
 BEGIN
     INSERT INTO event_search (rowid, stems)
     VALUES ((new.chat_id << 24) | new.seq, imsupport_stems(new.text));
@@ -22,4 +24,5 @@ END;
 
 -- messages stored before this step
 INSERT INTO event_search (rowid, stems)
-SELECT (chat_id << 24) | seq, imsupport_stems(text) FROM events WHERE kind = 'message';
+SELECT (chat_id << 24) | seq, imsupport_stems(text) FROM events
+WHERE kind = 'message' AND seq < 16777216;
