@@ -171,10 +171,20 @@ class IStore(Interface):
     def findChats(node: str | None = None, client: str | None = None,
                   operator: str | None = None, state: str | None = None,
                   since: float | None = None, until: float | None = None,
-                  limit: int | None = 100) -> Deferred[list[ChatRecord]]:
+                  limit: int | None = 100, q: str | None = None,
+                  before: tuple[float, int] | None = None) -> Deferred[list[ChatRecord]]:
         """Deferred[list[ChatRecord]] matching every given filter, newest first
         (by created_at, then id). ``operator`` matches a chat that operator
-        was ever in (as recorded in ``operators`` or any event author)."""
+        was ever in (as recorded in ``operators`` or any event author).
+
+        ``q``: full-text search (issue 10, item 5): every word of ``q`` is in
+        one or more of the chat's messages (events of kind 'message'), in
+        any case and any form of the word (Russian and English stems:
+        "доставки" finds "доставка"). A ``q`` without letters or digits is
+        no filter; no input is an error. ``before``: a keyset cursor, the
+        (created_at, id) of the last chat of the previous page; only chats
+        after it in this order are returned, so pages of ``limit`` chats
+        have no gaps and no repeats."""
 
     # -- node subscribers (R-PRES-1) -----------------------------------------
 

@@ -18,6 +18,7 @@ from zope.interface import implementer
 from imsupport.core.chatfacts import ChatFacts, chatFacts
 from imsupport.core.events import Delivery, DeliveryState, HookEvent, Webhook
 from imsupport.core.model import (
+    MESSAGE,
     OPEN_STATES,
     ChatEvent,
     ChatRecord,
@@ -27,7 +28,7 @@ from imsupport.core.model import (
     Node,
     Operator,
 )
-from imsupport.store import codec, sqlhooks
+from imsupport.store import codec, sqlhooks, sqlsearch
 from imsupport.store.codec import ChatRow, EventRow, FileRow
 from imsupport.store.interfaces import IStore, StoredToken, StoreError
 from imsupport.store.sql import DIRECTORY
@@ -227,9 +228,12 @@ class MemoryStore:
     def findChats(self, node: str | None = None, client: str | None = None,
                   operator: str | None = None, state: str | None = None,
                   since: float | None = None, until: float | None = None,
-                  limit: int | None = 100) -> Deferred[list[ChatRecord]]:
+                  limit: int | None = 100, q: str | None = None,
+                  before: tuple[float, int] | None = None) -> Deferred[list[ChatRecord]]:
         """Same meaning as the SQL stores: ``since`` inclusive, ``until``
-        exclusive, newest first, ``limit`` None for all."""
+        exclusive, newest first, ``limit`` None for all; ``q`` matched on
+        the same stems as SQLite's index (sqlsearch)."""
+        wanted = set(sqlsearch.queryStems(q))
         found: list[ChatRecord] = []
         for chat in map(codec.chatFromRow, self._chats.values()):
             if ((node is not None and chat.node != node)
@@ -237,11 +241,17 @@ class MemoryStore:
                     or (state is not None and chat.state != state)
                     or (since is not None and chat.created_at < since)
                     or (until is not None and chat.created_at >= until)
-                    or (operator is not None and not self._wasIn(operator, chat))):
+                    or (operator is not None and not self._wasIn(operator, chat))
+                    or (before is not None and (chat.created_at, chat.id) >= before)
+                    or (wanted and not wanted <= self._stems(chat.id))):
                 continue
             found.append(chat)
         found.sort(key=lambda c: (c.created_at, c.id), reverse=True)
         return succeed(found if limit is None else found[:limit])
+
+    def _stems(self, chat_id: int) -> set[str]:
+        return sqlsearch.messageStems(row[5] for row in self._events.get(chat_id, {}).values()
+                                      if row[3] == MESSAGE)
 
     def _wasIn(self, operator: str, chat: ChatRecord) -> bool:
         return operator in chat.operators or any(

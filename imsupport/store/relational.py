@@ -27,7 +27,7 @@ from imsupport.core.model import (
     Node,
     Operator,
 )
-from imsupport.store import codec, sql, sqlhooks, sqlstats, sqltokens
+from imsupport.store import codec, sql, sqlhooks, sqlsearch, sqlstats, sqltokens
 from imsupport.store.batch import GroupCommit, asStoreError
 from imsupport.store.interfaces import IStore, StoredToken, StoreError, StoreUnavailable
 from imsupport.store.upgrade import Step, loadSteps
@@ -250,9 +250,11 @@ class RelationalStore:
     def findChats(self, node: str | None = None, client: str | None = None,
                   operator: str | None = None, state: str | None = None,
                   since: float | None = None, until: float | None = None,
-                  limit: int | None = 100) -> Deferred[list[ChatRecord]]:
-        return self._read(sql.findChats(self.kind, node=node, client=client, operator=operator,
-                                        state=state, since=since, until=until, limit=limit))
+                  limit: int | None = 100, q: str | None = None,
+                  before: tuple[float, int] | None = None) -> Deferred[list[ChatRecord]]:
+        return self._read(sqlsearch.findChats(self.kind, node=node, client=client,
+                                              operator=operator, state=state, since=since,
+                                              until=until, limit=limit, q=q, before=before))
 
     # -- files (R-CLI-1, R-CMD-6, SPEC 16) -----------------------------------------------
     # Not chat writes: one transaction each, outside the group commit, done

@@ -192,10 +192,17 @@ def _equal(pairs: Iterable[tuple[str, Any]], table: str = "") -> tuple[list[str]
 def findChats(dialect: str, node: str | None = None, client: str | None = None,
               operator: str | None = None, state: str | None = None,
               since: float | None = None, until: float | None = None,
-              limit: int | None = 100) -> Program[list[ChatRecord]]:
+              limit: int | None = 100, before: tuple[float, int] | None = None,
+              terms: Sequence[str] = (),
+              termParams: Sequence[Any] = ()) -> Program[list[ChatRecord]]:
     """``since`` is inclusive and ``until`` exclusive, so consecutive periods
-    never count a chat twice. ``limit`` None means no limit."""
+    never count a chat twice. ``limit`` None means no limit. ``before`` is a
+    keyset cursor, (created_at, id) of the last chat of the previous page;
+    ``terms`` are more WHERE terms with ``termParams`` (sqlsearch)."""
     where, params = _equal((("node", node), ("client", client), ("state", state)))
+    if before is not None:
+        where.append("(created_at, id) < (?, ?)")
+        params += [float(before[0]), int(before[1])]
     if since is not None:
         where.append("created_at >= ?")
         params.append(since)
@@ -206,6 +213,8 @@ def findChats(dialect: str, node: str | None = None, client: str | None = None,
         where.append(f"({_DIALECT[dialect]['operator_listed']} OR EXISTS (SELECT 1 FROM events "
                      "WHERE events.chat_id = chats.id AND events.author = ?))")
         params += [operator, operator]
+    where += terms
+    params += termParams
     sql = f"SELECT {CHAT_COLUMNS} FROM chats"
     if where:
         sql += " WHERE " + " AND ".join(where)

@@ -18,7 +18,7 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorCore
 from twisted.logger import Logger
 
-from imsupport.store import sql
+from imsupport.store import sql, sqlsearch
 from imsupport.store.relational import RelationalStore
 from imsupport.store.upgrade import Step, splitStatements
 
@@ -66,6 +66,8 @@ def _lower(value: str | None) -> str | None:
 def _thdConfigure(connection: sqlite3.Connection) -> None:
     """Run by adbapi on every new connection, before any transaction."""
     connection.create_function("imsupport_lower", 1, _lower, deterministic=True)
+    # the stems of a message for the search index (schema step 5, sqlsearch)
+    connection.create_function("imsupport_stems", 1, sqlsearch.stemText, deterministic=True)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=NORMAL")
     connection.execute("PRAGMA foreign_keys=ON")
