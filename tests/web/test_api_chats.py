@@ -63,6 +63,39 @@ async def test_list_refuses_bad_filters():
 
 
 @pytest_twisted.ensureDeferred
+async def test_full_text_search_and_pages_with_next():
+    api = twoChats()
+    api.core.clientSaid("sales", BOB, "where are my deliveries?")
+    for n in range(3, 8):  # five more chats, some in the same instant
+        api.clock.advance(n % 2)
+        api.core.clientSaid("sales", f"c{n}@example.net", f"question {n} about delivery")
+    code, body, _ = await answer(api.request("GET", "/chats?q=delivery"))
+    assert code == 200 and [c["id"] for c in body["items"]] == [7, 6, 5, 4, 3, 2]
+    assert body["next"] is None
+    code, body, _ = await answer(api.request("GET", "/chats?q=hello"))
+    assert [c["id"] for c in body["items"]] == [1], "an operator's words are searched too"
+    seen, query = [], "/chats?limit=3"
+    while True:
+        code, body, _ = await answer(api.request("GET", query))
+        assert code == 200 and len(body["items"]) <= 3
+        seen += [c["id"] for c in body["items"]]
+        if body["next"] is None:
+            break
+        query = f"/chats?limit=3&next={body['next']}"
+    assert seen == [7, 6, 5, 4, 3, 2, 1], "every chat once, newest first"
+
+
+@pytest_twisted.ensureDeferred
+async def test_bad_cursor_and_query():
+    api = twoChats()
+    for query, message in [("next=bm9wZQ", "next: not a cursor"), ("next=a%2Fb", "next:"),
+                           ("q=" + "x" * 401, "q:")]:
+        code, body, _ = await answer(api.request("GET", "/chats?" + query))
+        assert code == 400, query
+        assert body["error"]["message"].startswith(message), (query, body)
+
+
+@pytest_twisted.ensureDeferred
 async def test_one_chat_with_every_event_in_order():
     api = twoChats()
     code, body, _ = await answer(api.request("GET", "/chats/1"))

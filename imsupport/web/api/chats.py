@@ -1,6 +1,9 @@
 """``/chats``: the stored chats (store.findChats, store.chatEvents)."""
 from __future__ import annotations
 
+import base64
+import binascii
+import math
 from dataclasses import asdict
 from typing import Any, Generator
 
@@ -10,8 +13,29 @@ from imsupport.core.model import ChatEvent, ChatRecord
 from imsupport.core.transcript import transcript
 from imsupport.store.interfaces import IStore
 from imsupport.web.api.app import Text
-from imsupport.web.api.errors import notFound
+from imsupport.web.api.errors import badRequest, notFound
 from imsupport.web.api.ports import JSON, CoreRef, isoTime, operatorName, parseTime
+
+
+def makeCursor(record: ChatRecord) -> str:
+    """Opaque to callers: the (created_at, id) of the last chat of a page,
+    the time as its exact repr, in URL-safe base64."""
+    raw = f"{record.created_at!r}:{record.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def readCursor(cursor: str | None) -> tuple[float, int] | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, chat_id = raw.split(":")
+        found = (float(at), int(chat_id))
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise badRequest("next: not a cursor this API gave out") from None
+    if not math.isfinite(found[0]) or found[1] < 0:
+        raise badRequest("next: not a cursor this API gave out")
+    return found
 
 
 def chatJson(record: ChatRecord) -> JSON:
@@ -35,12 +59,21 @@ class ChatRoutes:
         self.core = core
 
     def listChats(self, limit: int, **filters: Any) -> Deferred[JSON]:
+        """Newest first; one more than ``limit`` is asked for, to learn
+        whether a next page exists (its cursor is the last chat shown)."""
         d: Deferred[list[ChatRecord]] = self.store.findChats(
             node=filters.get("node"), client=filters.get("client"),
             operator=filters.get("operator"), state=filters.get("state"),
             since=parseTime("from", filters.get("from")),
-            until=parseTime("to", filters.get("to")), limit=limit)
-        return d.addCallback(lambda records: {"items": [chatJson(r) for r in records]})
+            until=parseTime("to", filters.get("to")), limit=limit + 1,
+            q=filters.get("q"), before=readCursor(filters.get("next")))
+
+        def page(records: list[ChatRecord]) -> JSON:
+            shown = records[:limit]
+            more = len(records) > limit and shown
+            return {"items": [chatJson(r) for r in shown],
+                    "next": makeCursor(shown[-1]) if more else None}
+        return d.addCallback(page)
 
     @inlineCallbacks
     def _chat(self, chat_id: int) -> Generator[Deferred[Any], Any, tuple[ChatRecord,
