@@ -10,6 +10,7 @@ from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.interfaces import IReactorTime
 
 from imsupport.core.chatfacts import ChatFacts, OperatorStateChange
+from imsupport.core.events import OPERATOR_STATE
 from imsupport.core.statistics import ANSWER_TARGET, clientStats, nodeStats, operatorStats
 from imsupport.store.interfaces import IStore
 from imsupport.web.api.errors import badRequest
@@ -17,7 +18,6 @@ from imsupport.web.api.ports import JSON, isoTime, parseTime
 
 DEFAULT_DAYS = 30  # the period when no ``from`` is given: this many days before ``to``
 PAGE = 1000  # outbox events read at a time
-STATE_EVENT = "operator.state"
 
 
 @inlineCallbacks
@@ -35,7 +35,7 @@ def stateChanges(store: IStore, operator: str, since: float,
         page = yield store.eventsAfter(seq, PAGE)
         for _seq, event in page:
             data = event.data
-            if event.type != STATE_EVENT or str(data.get("operator", "")).lower() != operator:
+            if event.type != OPERATOR_STATE or str(data.get("operator", "")).lower() != operator:
                 continue
             if event.at >= until or not isinstance(data.get("state"), str):
                 continue
