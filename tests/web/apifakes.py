@@ -29,8 +29,9 @@ class Api:
             self.clock, self.store = Clock(), MemoryStore()
         self.core = core
         service = core.service if core is not None else ServiceConfig(domain="s.test")
+        self.deliverer = deliverer  # the running webhook Deliverer, or a stand-in
         self.api = build(lambda: self.core, self.store, self.clock, service, TOKENS,
-                         deliverer=lambda: deliverer)
+                         deliverer=lambda: self.deliverer)
         self.side = WebSide(lambda: self.core, lambda: True, lambda: True, api=self.api)
         self.treq = StubTreq(self.side.resource())
 

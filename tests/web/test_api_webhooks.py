@@ -5,9 +5,12 @@ import base64
 
 import pytest
 import pytest_twisted
+from treq.testing import StubTreq
 from twisted.internet.defer import Deferred, succeed
 
 from imsupport.core.events import Delivery, HookEvent, Webhook
+from imsupport.hooks.deliverer import Deliverer
+from tests.unit.test_webhooks import Receiver
 from tests.web.apifakes import ADMIN, CONTROL, Api, answer
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 24).decode()
@@ -133,3 +136,26 @@ async def test_redeliver_one_event():
                                            token=ADMIN))
     assert code == 404 and "nosuch" in body["error"]["message"]
     assert deliverer.refreshed == 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_running_deliverer_follows_the_changes_at_once():
+    a = Api(with_core=False)
+    receiver = Receiver()
+    http = StubTreq(receiver)
+    a.deliverer = Deliverer(a.store, http, a.clock)
+    a.deliverer.start()
+    await put(a, "crm", HOOK)
+    await a.store.addEvents([HookEvent("e1", "chat.queued", 1000.0, {"chat_id": 1})])
+    a.deliverer.wake()
+    http.flush()
+    assert receiver.ids() == ["e1"]
+    await answer(a.request("POST", "/webhooks/crm/deliveries/e1/redeliver", token=ADMIN))
+    http.flush()
+    assert receiver.ids() == ["e1", "e1"], "redelivered at once"
+    await answer(a.request("DELETE", "/webhooks/crm", token=ADMIN))
+    await a.store.addEvents([HookEvent("e2", "chat.queued", 1001.0, {"chat_id": 2})])
+    a.deliverer.wake()
+    http.flush()
+    assert receiver.ids() == ["e1", "e1"], "a deleted webhook gets nothing more"
+    a.deliverer.stop()
