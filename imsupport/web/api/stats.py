@@ -25,9 +25,10 @@ def stateChanges(store: IStore, operator: str, since: float,
                  until: float) -> Generator[Deferred[Any], Any, list[OperatorStateChange]]:
     """The operator's state changes before ``until``: the last one before
     ``since`` (what they were in when the period began) and every one
-    after. A simple scan of the whole outbox, page by page: fine while the
-    outbox is pruned to weeks; an index by type and operator would make it
-    a query when the outbox grows large."""
+    after. A simple scan of the whole outbox, page by page (acceptable for
+    now): its cost grows with the outbox, which is not pruned; a store
+    query by type, operator and time (an index on them) should replace it
+    when the outbox grows large."""
     before: OperatorStateChange | None = None
     within: list[OperatorStateChange] = []
     seq = 0
