@@ -145,3 +145,14 @@ async def test_contact_since_a_date_writes_to_the_nodes_clients():
     assert code == 202 and body["total"] == 2
     code, _, _ = await contact(api, node="nosuch", since="2020-01-01T00:00:00Z", text="x")
     assert code == 404
+
+
+@pytest_twisted.ensureDeferred
+async def test_messages_and_contact_wait_for_the_core():
+    api = Api(with_core=False)
+    code, body, _ = await send(api, {"chats": "all"})
+    assert code == 503 and body["error"]["code"] == "service_unavailable"
+    code, _, _ = await contact(api, node="sales", clients=[BOB], text="x")
+    assert code == 503
+    code, _, _ = await send(api, {"chats": "all"}, token=None)
+    assert code == 401

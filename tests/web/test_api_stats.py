@@ -60,8 +60,10 @@ async def test_client_stats():
     assert body["contacts"] == 1 and body["client"] == BOB
 
 
+@pytest.mark.parametrize("page", [1000, 2])
 @pytest_twisted.ensureDeferred
-async def test_operator_stats_with_online_and_afk_time_from_the_outbox():
+async def test_operator_stats_with_online_and_afk_time_from_the_outbox(page, monkeypatch):
+    monkeypatch.setattr("imsupport.web.api.stats.PAGE", page)  # 2: the scan reads pages
     api = twoChats()
     await api.store.addEvents([
         HookEvent("e1", "operator.state", START - 1000, {"operator": IVAN, "state": "online"}),
