@@ -70,7 +70,8 @@ class ImsupportService(MultiService):
         self.blobs = DiskBlobs(web.files_dir, reactor)
         self.fetcher = SafeFetcher(reactor, self.blobs, web.fetch_allow)
         # the API (SPEC 14): [[api_tokens]] are its first tokens, kept hashed
-        api = buildApi(lambda: self.core, self.store, reactor, config.service, config.api_tokens)
+        api = buildApi(lambda: self.core, self.store, reactor, config.service, config.api_tokens,
+                       deliverer=lambda: self.deliverer)
         self.web = WebSide(lambda: self.core, lambda: self.component.connected,
                            lambda: self.store_ready,
                            uploads=lambda: self.core.files if self.core is not None else None,

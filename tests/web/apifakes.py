@@ -19,7 +19,7 @@ BASE = "http://x/api/v1"
 
 
 class Api:
-    def __init__(self, core: Any = None, with_core: bool = True) -> None:
+    def __init__(self, core: Any = None, with_core: bool = True, deliverer: Any = None) -> None:
         if core is None and with_core:
             core, self.clock, self.transport, self.store = makeCore()
         else:
@@ -29,7 +29,9 @@ class Api:
             self.clock, self.store = Clock(), MemoryStore()
         self.core = core
         service = core.service if core is not None else ServiceConfig(domain="s.test")
-        self.api = build(lambda: self.core, self.store, self.clock, service, TOKENS)
+        self.deliverer = deliverer  # the running webhook Deliverer, or a stand-in
+        self.api = build(lambda: self.core, self.store, self.clock, service, TOKENS,
+                         deliverer=lambda: self.deliverer)
         self.side = WebSide(lambda: self.core, lambda: True, lambda: True, api=self.api)
         self.treq = StubTreq(self.side.resource())
 

@@ -25,7 +25,7 @@ def test_routes_and_document_agree():
                   for path, item in loadDocument()["paths"].items()
                   for method in METHODS if method in item}
     assert routes == documented
-    assert len(documented) == 21
+    assert len(documented) == 33
 
 
 def test_document_is_openapi_31_with_a_scope_per_operation():

@@ -34,6 +34,10 @@ class Text(str):
     """A handler's plain-text answer (text/plain; charset=utf-8)."""
 
 
+class Accepted(dict[str, Any]):
+    """A handler's JSON answer for work started, not done: 202 Accepted."""
+
+
 Handler = Callable[..., Any]
 
 
@@ -118,6 +122,8 @@ class ApiSide:
             request.setHeader(b"content-type", b"text/plain; charset=utf-8")
             return result.encode("utf-8")
         request.setHeader(b"content-type", b"application/json")
+        if isinstance(result, Accepted):
+            request.setResponseCode(202)
         return json.dumps(result, ensure_ascii=False).encode("utf-8")
 
     def _refused(self, failure: Failure, request: IRequest) -> bytes:

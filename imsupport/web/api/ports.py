@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 from imsupport.web.api.errors import ApiError, badRequest
 
 if TYPE_CHECKING:
+    from imsupport.core.broadcast import Broadcasts
+    from imsupport.core.bulk import BulkNotices
+    from imsupport.core.contact import Contacts
     from imsupport.core.model import Directory
     from imsupport.core.queries import Queries
     from imsupport.core.switching import Switching
@@ -16,6 +19,9 @@ if TYPE_CHECKING:
 class ApiCore(Protocol):
     queries: "Queries"
     switching: "Switching"
+    broadcasts: "Broadcasts"
+    contacts: "Contacts"
+    bulk: "BulkNotices"
 
     @property
     def directory(self) -> "Directory": ...

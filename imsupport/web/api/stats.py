@@ -1,0 +1,99 @@
+"""``/stats/...`` (R-STAT-1..3): statistics over a period, from the
+store's chat facts (store.chatFacts) and core/statistics.py's pure
+functions; an operator's online and AFK time from the ``operator.state``
+events of the webhook outbox."""
+from __future__ import annotations
+
+from typing import Any, Generator
+
+from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.interfaces import IReactorTime
+
+from imsupport.core.chatfacts import ChatFacts, OperatorStateChange
+from imsupport.core.events import OPERATOR_STATE
+from imsupport.core.statistics import ANSWER_TARGET, clientStats, nodeStats, operatorStats
+from imsupport.store.interfaces import IStore
+from imsupport.web.api.errors import badRequest
+from imsupport.web.api.ports import JSON, isoTime, parseTime
+
+DEFAULT_DAYS = 30  # the period when no ``from`` is given: this many days before ``to``
+PAGE = 1000  # outbox events read at a time
+
+
+@inlineCallbacks
+def stateChanges(store: IStore, operator: str, since: float,
+                 until: float) -> Generator[Deferred[Any], Any, list[OperatorStateChange]]:
+    """The operator's state changes before ``until``: the last one before
+    ``since`` (what they were in when the period began) and every one
+    after. A simple scan of the whole outbox, page by page (acceptable for
+    now): its cost grows with the outbox, which is not pruned; a store
+    query by type, operator and time (an index on them) should replace it
+    when the outbox grows large."""
+    before: OperatorStateChange | None = None
+    within: list[OperatorStateChange] = []
+    seq = 0
+    while True:
+        page = yield store.eventsAfter(seq, PAGE)
+        for _seq, event in page:
+            data = event.data
+            if event.type != OPERATOR_STATE or str(data.get("operator", "")).lower() != operator:
+                continue
+            if event.at >= until or not isinstance(data.get("state"), str):
+                continue
+            change = OperatorStateChange(event.at, operator, data["state"])
+            if event.at < since:
+                if before is None or change.at >= before.at:
+                    before = change
+            else:
+                within.append(change)
+        if len(page) < PAGE:
+            break
+        seq = page[-1][0]
+    return ([before] if before is not None else []) + within
+
+
+class StatsRoutes:
+    def __init__(self, store: IStore, clock: IReactorTime) -> None:
+        self.store = store
+        self.clock = clock
+
+    def _period(self, given: dict[str, Any]) -> tuple[float, float, JSON]:
+        now = self.clock.seconds()
+        until = parseTime("to", given.get("to"))
+        until = now if until is None else until
+        since = parseTime("from", given.get("from"))
+        since = until - DEFAULT_DAYS * 86400 if since is None else since
+        if since >= until:
+            raise badRequest("from: must be before to")
+        return since, until, {"from": isoTime(since), "to": isoTime(until)}
+
+    def _node(self, node: str | None, given: dict[str, Any]) -> Deferred[JSON]:
+        since, until, period = self._period(given)
+        target = float(given.get("answer_target", ANSWER_TARGET))
+        d: Deferred[list[ChatFacts]] = self.store.chatFacts(node, since, until)
+        return d.addCallback(lambda facts: {"node": node, **period, **nodeStats(
+            facts, since, until, self.clock.seconds(), answer_target=target).asDict()})
+
+    def statsNodes(self, **given: Any) -> Deferred[JSON]:
+        return self._node(None, given)
+
+    def statsNode(self, node: str, **given: Any) -> Deferred[JSON]:
+        return self._node(node, given)
+
+    @inlineCallbacks
+    def _operator(self, jid: str, given: dict[str, Any]) -> Generator[Deferred[Any], Any, JSON]:
+        since, until, period = self._period(given)
+        facts = yield self.store.chatFacts(None, since, until, operator=jid)
+        changes = yield stateChanges(self.store, jid, since, until)
+        stats = operatorStats(jid, facts, changes, since, until, self.clock.seconds())
+        return {**period, **stats.asDict()}
+
+    def statsOperator(self, jid: str, **given: Any) -> Deferred[JSON]:
+        return self._operator(jid.lower(), given)
+
+    def statsClient(self, jid: str, **given: Any) -> Deferred[JSON]:
+        since, until, period = self._period(given)
+        client = jid.lower()
+        d: Deferred[list[ChatFacts]] = self.store.chatFacts(None, since, until, client=client)
+        return d.addCallback(lambda facts: {**period, **clientStats(
+            client, facts, since, until, self.clock.seconds()).asDict()})
