@@ -19,6 +19,8 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import Attribute, Interface
 
+from imsupport.core.pluginload import enabledPlugins
+
 if TYPE_CHECKING:
     from imsupport.core.chat import Chat
     from imsupport.core.workspace import Workspace
@@ -205,21 +207,7 @@ def loadCommands(options: Mapping[str, Mapping[str, Any]],
                  package: Any = None) -> list[Command]:
     """The command plugins in ``package`` (default ``imsupport.plugins``)
     that their ``[plugins.<name>]`` table (or none) enables."""
-    from twisted.plugin import getPlugins
-
-    import imsupport.plugins
-    commands = []
-    for plugin in sorted(getPlugins(ICommand, package or imsupport.plugins),
-                         key=lambda p: p.name):
-        table = {key: value for key, value in options.get(plugin.name, {}).items()}
-        try:
-            enabled = plugin.configure(table)
-        except ValueError as e:
-            raise ValueError(f"plugins.{plugin.name}: {e}") from e
-        if enabled:
-            commands.append(fromPlugin(plugin))
-            log.info("Command plugin {name} enabled", name=plugin.name)
-    return commands
+    return [fromPlugin(p) for p in enabledPlugins(ICommand, options, package, "Command")]
 
 
 def commandPluginNames(package: Any = None) -> set[str]:

@@ -26,6 +26,7 @@ from twisted.logger import Logger
 from zope.interface import Attribute, Interface
 
 from imsupport.core.model import ABANDONED, CLOSED, FILE, QUEUED, STATE, ChatEvent, ChatRecord
+from imsupport.core.pluginload import enabledPlugins
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -226,18 +227,4 @@ def loadEventHandlers(options: Mapping[str, Mapping[str, Any]],
                       package: Any = None) -> list[IEventHandler]:
     """The IEventHandler plugins in ``package`` (default imsupport.plugins)
     that their ``[plugins.<name>]`` table (or none) enables, by name."""
-    from twisted.plugin import getPlugins
-
-    import imsupport.plugins
-    handlers = []
-    for plugin in sorted(getPlugins(IEventHandler, package or imsupport.plugins),
-                         key=lambda p: p.name):
-        table = {key: value for key, value in options.get(plugin.name, {}).items()}
-        try:
-            enabled = plugin.configure(table)
-        except ValueError as e:
-            raise ValueError(f"plugins.{plugin.name}: {e}") from e
-        if enabled:
-            handlers.append(plugin)
-            log.info("Event handler plugin {name} enabled", name=plugin.name)
-    return handlers
+    return enabledPlugins(IEventHandler, options, package, "Event handler")
