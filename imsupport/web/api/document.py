@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from typing import Any, Iterator
 
@@ -20,6 +21,23 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from imsupport.web.api.errors import badRequest
+
+# The formats the document uses, checked the same on every install: jsonschema's
+# own FormatChecker checks "date-time" only when the optional rfc3339-validator
+# happens to be installed.
+FORMATS = FormatChecker(formats=())
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _dateTime(value: object) -> bool:
+    """RFC 3339: a date, a time and a zone (Z or an offset)."""
+    if not isinstance(value, str):
+        return True
+    if not re.fullmatch(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)",
+                        value):
+        return False
+    datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    return True
 
 DOC_URI = "urn:imsupport:api"
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -136,7 +154,7 @@ class Document:
 
     def _validator(self, pointer: str) -> Validator:
         validator: Validator = Draft202012Validator(
-            {"$ref": DOC_URI + pointer}, registry=self.registry, format_checker=FormatChecker())
+            {"$ref": DOC_URI + pointer}, registry=self.registry, format_checker=FORMATS)
         return validator
 
     def _operations(self) -> Iterator[Operation]:
