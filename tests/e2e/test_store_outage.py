@@ -17,8 +17,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
-import tempfile
 import threading
 import time
 import urllib.request
@@ -34,6 +32,7 @@ from tests.e2e.pgcluster import PgCluster
 from tests.e2e.service import FAST_CLIENTS, ImsupportProcess, sqlite_url
 from tests.e2e.xmppclient import TestClient
 from tests.metricstext import has
+from tests.tmpfs import mountedTmpfs
 
 COMPONENT = "support.shop.test"
 SALES = f"sales@{COMPONENT}"
@@ -316,20 +315,7 @@ def test_postgres_stopped_mid_chat_loses_nothing(mode: str, hold: int, pg_cluste
 def small_disk() -> Iterator[Path]:
     """A 16 MB tmpfs of the test's own (mounting needs root, as the whole
     e2e suite runs here); unmounted afterwards, whatever happens."""
-    where = Path(tempfile.mkdtemp(prefix="imsupport-disk-"))
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs",
-                              str(where)], check=False, capture_output=True, text=True)
-    if mounted.returncode != 0:
-        where.rmdir()
-        pytest.fail(f"cannot mount a small tmpfs for the full-disk test (needs root): "
-                    f"{mounted.stderr.strip()}", pytrace=False)
-    try:
-        yield where
-    finally:
-        if subprocess.run(["umount", str(where)], check=False,
-                          capture_output=True).returncode != 0:
-            subprocess.run(["umount", "-l", str(where)], check=False)  # still busy: detach
-        where.rmdir()
+    yield from mountedTmpfs("size=16m,mode=0700")
 
 
 def fill(disk: Path) -> Path:

@@ -9,8 +9,6 @@ import errno
 import hashlib
 import io
 import os
-import subprocess
-import tempfile
 import threading
 import tracemalloc
 from pathlib import Path
@@ -24,6 +22,7 @@ from imsupport.core.files import Blob, FilesFull
 from imsupport.store.blobs import CHUNK_BYTES, DiskBlobs
 from tests.store.conftest import reactor
 from tests.store.test_contract import failure
+from tests.tmpfs import mountedTmpfs
 
 MB = 1 << 20
 
@@ -164,29 +163,12 @@ async def test_another_error_of_the_source_passes_through_and_nothing_kept(
 def small_disk() -> Iterator[Path]:
     """A 1 MB tmpfs of the test's own (mounting needs root, which the test
     suite has here); unmounted afterwards, whatever happens."""
-    yield from _mounted("size=1m,mode=0700")
+    yield from mountedTmpfs("size=1m,mode=0700", "imsupport-blobs-")
 
 
 @pytest.fixture
 def read_only_disk() -> Iterator[Path]:
-    yield from _mounted("ro,size=1m")
-
-
-def _mounted(options: str) -> Iterator[Path]:
-    where = Path(tempfile.mkdtemp(prefix="imsupport-blobs-"))
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
-                             check=False, capture_output=True, text=True)
-    if mounted.returncode != 0:
-        where.rmdir()
-        pytest.fail(f"cannot mount a small tmpfs for the full-disk test (needs root): "
-                    f"{mounted.stderr.strip()}", pytrace=False)
-    try:
-        yield where
-    finally:
-        if subprocess.run(["umount", str(where)], check=False,
-                          capture_output=True).returncode != 0:
-            subprocess.run(["umount", "-l", str(where)], check=False)
-        where.rmdir()
+    yield from mountedTmpfs("ro,size=1m", "imsupport-blobs-")
 
 
 @pytest_twisted.ensureDeferred

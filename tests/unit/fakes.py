@@ -147,6 +147,13 @@ def makeCore(store=None, start=START, switches=None, eligibility=None, transport
     return core, clock, transport, store
 
 
+def events(store, chat_id):
+    """A chat's stored events (the memory store answers at once)."""
+    result = []
+    store.chatEvents(chat_id).addCallback(result.extend)
+    return result
+
+
 def online(core, *jids, show=None):
     for jid in jids:
         core.operatorPresence(jid, "laptop", True, show)

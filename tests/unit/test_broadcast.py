@@ -5,13 +5,7 @@ import pytest
 
 from imsupport.core.broadcast import NoSuchTarget
 from imsupport.core.model import NOTICE
-from tests.unit.fakes import ALICE, BOB, GURU, IVAN, OLGA, activeChat, online
-
-
-def events(store, chat_id):
-    result = []
-    store.chatEvents(chat_id).addCallback(result.extend)
-    return result
+from tests.unit.fakes import ALICE, BOB, GURU, IVAN, OLGA, activeChat, events, online
 
 
 def twoChats():

@@ -10,13 +10,7 @@ from imsupport.core.contact import (
 )
 from imsupport.core.filters import MessageFilter
 from imsupport.core.model import ACTIVE, MESSAGE, QUEUED, STATE
-from tests.unit.fakes import ALICE, BOB, IVAN, OLGA, activeChat, makeCore, online
-
-
-def events(store, chat_id):
-    result = []
-    store.chatEvents(chat_id).addCallback(result.extend)
-    return result
+from tests.unit.fakes import ALICE, BOB, IVAN, OLGA, activeChat, events, makeCore, online
 
 
 def result(d):

@@ -5,13 +5,7 @@ from twisted.internet.defer import fail
 
 from imsupport.core.model import ABANDONED, ACTIVE, CLOSED, COMMAND, MESSAGE, NOTICE, QUEUED
 from imsupport.store.interfaces import StoreError
-from tests.unit.fakes import ALICE, BOB, GURU, IVAN, OLGA, activeChat, makeCore, online
-
-
-def events(store, chat_id):
-    result = []
-    store.chatEvents(chat_id).addCallback(result.extend)
-    return result
+from tests.unit.fakes import ALICE, BOB, GURU, IVAN, OLGA, activeChat, events, makeCore, online
 
 
 def record(store, chat_id):

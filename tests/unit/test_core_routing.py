@@ -9,7 +9,7 @@ from dataclasses import replace
 from imsupport.core import offers
 from imsupport.core.chat import ESCALATION
 from imsupport.core.model import ACTIVE, STATE, Directory
-from tests.unit.fakes import ALICE, GURU, IVAN, OLGA, PETR, directory, makeCore, online
+from tests.unit.fakes import ALICE, GURU, IVAN, OLGA, PETR, directory, events, makeCore, online
 
 INVITED = "New chat #"
 ESCALATED = "Nobody took chat #1 in time; it went to the next wave of operators."
@@ -25,12 +25,6 @@ def tuned(ring: str = "sequential", **groups: dict) -> Directory:
 
 def invitations(t, who: str) -> list[str]:
     return [b for b in t.bodies(who) if b.startswith(INVITED)]
-
-
-def events(store, chat_id):
-    result = []
-    store.chatEvents(chat_id).addCallback(result.extend)
-    return result
 
 
 def test_nobody_accepts_within_escalate_after_goes_to_wave_2():

@@ -12,6 +12,7 @@ from tests.unit.fakes import (
     OLGA,
     activeChat,
     directory,
+    events,
     makeCore,
     online,
 )
@@ -21,12 +22,6 @@ CHAT = "sales+1"
 
 def bodies_from(t, who, sender=CHAT):
     return [s.body for s in t.to(who) if s.sender == sender and s.body]
-
-
-def events(store, chat_id):
-    result = []
-    store.chatEvents(chat_id).addCallback(result.extend)
-    return result
 
 
 def with_faq(core):

@@ -5,13 +5,7 @@ import pytest
 
 from imsupport.core.model import RATING
 from imsupport.core.rating import RATING_WINDOW, parseRating
-from tests.unit.fakes import ALICE, IVAN, activeChat, makeCore, online
-
-
-def events(store, chat_id):
-    result = []
-    store.chatEvents(chat_id).addCallback(result.extend)
-    return result
+from tests.unit.fakes import ALICE, IVAN, activeChat, events, makeCore, online
 
 
 def ratings(store, chat_id):
