@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from imsupport.core import lifecycle
@@ -25,7 +24,7 @@ from imsupport.core.commands import CONSOLE, Command, CommandContext
 from imsupport.core.directoryref import DirectoryRef
 from imsupport.core.display import showClient
 from imsupport.core.journal import Journal
-from imsupport.core.model import MESSAGE, OFFERED, STATE
+from imsupport.core.model import MESSAGE, OFFERED, STATE, ChatEvent
 from imsupport.core.nodepresence import NodePresences
 from imsupport.core.notices import Notices
 from imsupport.core.offers import Offers
@@ -51,12 +50,11 @@ class Contacted:
 
 
 class Contacts:
-    def __init__(self, *, directory: DirectoryRef, clock: IReactorTime, chats: Chats,
+    def __init__(self, *, directory: DirectoryRef, chats: Chats,
                  queues: Queues, team: Team, notices: Notices, journal: Journal,
                  relay: Relay, offers: Offers, words: OperatorWords,
                  presences: NodePresences) -> None:
         self.directory = directory
-        self.clock = clock
         self.chats = chats
         self.queues = queues
         self.team = team
@@ -90,7 +88,7 @@ class Contacts:
         return state is not None and state.online and not state.afk
 
     def _withOperator(self, chat: Chat, operator: str, text: str,
-                      opened: Any) -> Deferred[Contacted]:
+                      opened: ChatEvent) -> Deferred[Contacted]:
         lifecycle.move(chat.record, OFFERED)
         self.offers.activate(chat, operator)
         chat.record.first_line = text[:200]
@@ -106,7 +104,7 @@ class Contacts:
         return d.addCallback(lambda _: Contacted(ACTIVE_WITH_OPERATOR, chat.id))
 
     def _queued(self, chat: Chat, author: str, operator: str | None, text: str,
-                opened: Any) -> Deferred[Contacted]:
+                opened: ChatEvent) -> Deferred[Contacted]:
         """Nobody to bind it to now: the chat waits for the client's answer,
         which is offered like a first line (to ``operator`` first)."""
         if operator is not None:
@@ -133,7 +131,8 @@ def _contact(context: CommandContext) -> Deferred[Any] | None:
     assert contacts is not None
     mine = core.team.nodesOf(context.sender)
     nodes = {n.name for n in contacts.directory.nodes}
-    rest = context.rest.split(None, 1)[1] if len(context.rest.split(None, 1)) > 1 else ""
+    words = context.rest.split(None, 1)  # the client, then the rest
+    rest = words[1] if len(words) > 1 else ""
     first = rest.split(None, 1)
     if first and first[0] in nodes and len(first) > 1:
         node, text = first[0], first[1].strip()

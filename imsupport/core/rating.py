@@ -75,10 +75,6 @@ class Ratings:
         self._asked[(chat.node, chat.client)] = _Question(chat, now)
         self.notices.toClient(chat, "rating_question")
 
-    def waiting(self, node: str, client: str) -> bool:
-        question = self._asked.get((node, client))
-        return question is not None and self.clock.seconds() - question.at <= self.window
-
     def answer(self, node: str, client: str, text: str) -> bool:
         """The client wrote to ``node`` with no chat open. True when it was
         the rating of their last chat (kept, and thanked for); False when it

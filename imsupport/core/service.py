@@ -158,7 +158,7 @@ class SupportCore:
                                translator=translator, offers=offers, switching=switching)
         self.broadcasts = Broadcasts(ref, chats, notices)
         self.contacts = Contacts(
-            directory=ref, clock=clock, chats=chats, queues=queues, team=team, notices=notices,
+            directory=ref, chats=chats, queues=queues, team=team, notices=notices,
             journal=journal, relay=relay, offers=offers, words=words, presences=presences)
         self.bulk = BulkNotices(clock, self.contacts, store)
         self.commands = Commands(builtinCommands(self.console) + fileCommands()
