@@ -108,6 +108,7 @@ class WebConfig:
     upload_bytes_per_day: int = 200_000_000  # bytes one sender may upload a (UTC) day
     fetch_allow: tuple[str, ...] = ()  # hosts fetched from although they resolve privately
     shared_dir: str = ""  # files here are shared files (R-CMD-6); "" = none
+    transcript_link_lifetime: float = 30 * 86400.0  # seconds a !history transcript link works
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,8 @@ def _web(t: Table, base: str) -> WebConfig:
                    files_dir=localPath(base), max_upload_bytes=positive,
                    slot_lifetime=positiveNumber, upload_page_lifetime=positiveNumber,
                    files_per_chat=positive, upload_bytes_per_day=positive,
-                   fetch_allow=listOf(hostName), shared_dir=optionalPath(base))
+                   fetch_allow=listOf(hostName), shared_dir=optionalPath(base),
+                   transcript_link_lifetime=positiveNumber)
 
 
 def _apiTokens(tables: list[Table]) -> tuple[ApiToken, ...]:

@@ -20,6 +20,7 @@ from imsupport.core.commands import Command
 from imsupport.core.eligibility import EligibilityChecks, IEligibilityCheck, loadChecks
 from imsupport.core.events import IEventHandler
 from imsupport.core.filters import MessageFilter
+from imsupport.core.links import TranscriptLinks, deriveKey
 from imsupport.core.model import Directory
 from imsupport.core.service import SupportCore
 from imsupport.core.switches import Switches
@@ -69,13 +70,17 @@ class ImsupportService(MultiService):
         # the files' bytes (SPEC 16), and the fetching of other servers' files into them
         self.blobs = DiskBlobs(web.files_dir, reactor)
         self.fetcher = SafeFetcher(reactor, self.blobs, web.fetch_allow)
+        # operators' links to earlier chats' transcripts (R-CMD-2), served by the web side
+        self.links = TranscriptLinks(deriveKey(config.xmpp.secret), web.public_url, reactor,
+                                     web.transcript_link_lifetime)
         # the API (SPEC 14): [[api_tokens]] are its first tokens, kept hashed
         api = buildApi(lambda: self.core, self.store, reactor, config.service, config.api_tokens,
                        deliverer=lambda: self.deliverer)
         self.web = WebSide(lambda: self.core, lambda: self.component.connected,
                            lambda: self.store_ready,
                            uploads=lambda: self.core.files if self.core is not None else None,
-                           blobs=self.blobs, public_url=web.public_url, api=api)
+                           blobs=self.blobs, public_url=web.public_url, api=api,
+                           links=self.links, store=self.store)
         site = self.web.site(reactor)
         site.displayTracebacks = False
         StreamServerEndpointService(serverFromString(reactor, web.endpoint),
@@ -119,7 +124,7 @@ class ImsupportService(MultiService):
                            switches=Switches(switched_off), eligibility=self.eligibility,
                            commands=self.pluginCommands, filters=self.filters,
                            storage=self.config.storage, web=self.config.web,
-                           fetcher=self.fetcher, blobs=self.blobs)
+                           fetcher=self.fetcher, blobs=self.blobs, links=self.links)
         self.core = core
         for handler in self.eventHandlers:
             core.events.listeners.append(handler.eventStored)

@@ -134,7 +134,8 @@ def _history(context: CommandContext) -> Deferred[Any]:
             context.reply("history_none", client=showClient(client))
             return
         context.reply("history_list", client=showClient(client),
-                      chats="\n".join(describeChat(c, core.team.displayName) for c in earlier))
+                      chats="\n".join(describeChat(c, core.team.displayName, core.transcriptLink)
+                                     for c in earlier))
 
     return core.store.findChats(client=client, limit=count + 1).addCallback(show)
 

@@ -112,9 +112,12 @@ def parseCommand(prefix: str, text: str) -> tuple[str, list[str]] | None:
     return words[0].lower(), words[1:]
 
 
-def describeChat(record: ChatRecord, displayName: Callable[[str], str]) -> str:
-    """One line about a past chat, for !history and returning clients."""
+def describeChat(record: ChatRecord, displayName: Callable[[str], str],
+                 link: Callable[[int], str] | None = None) -> str:
+    """One line about a past chat, for !history and returning clients, and
+    under it the link to its transcript when ``link`` makes them."""
     when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(record.created_at))
     who = ", ".join(displayName(o) for o in record.operators) or "-"
-    return f"#{record.id} {when} UTC, {record.node}, {who}, {record.state}: " \
+    line = f"#{record.id} {when} UTC, {record.node}, {who}, {record.state}: " \
         f"{record.first_line[:80]}"
+    return line if link is None else f"{line}\n    {link(record.id)}"

@@ -7,7 +7,7 @@ pure ``routing.route``; the invitations live in the registry.
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from twisted.internet.defer import Deferred, gatherResults, succeed
 from twisted.internet.interfaces import IReactorTime
@@ -73,7 +73,10 @@ class Offers:
                  clock: IReactorTime, chats: Chats, queues: Queues, team: Team,
                  invitations: Invitations, notices: Notices, journal: Journal, relay: Relay,
                  closing: Closing, presences: NodePresences,
-                 eligibility: EligibilityChecks | None = None) -> None:
+                 eligibility: EligibilityChecks | None = None,
+                 transcriptLink: Callable[[int], str] | None = None) -> None:
+        """``transcriptLink`` makes the link under each earlier chat of a
+        returning client (core/links.py); None: no links."""
         self.directory = directory
         self.availability = availability
         self.clock = clock
@@ -87,6 +90,7 @@ class Offers:
         self.closing = closing
         self.presences = presences
         self.eligibility = eligibility
+        self.transcriptLink = transcriptLink
         self.vetoes: dict[str, tuple[float, str]] = {}  # operator -> (until, plugin's reason)
         self._timers = Timers(clock)
 
@@ -281,7 +285,7 @@ class Offers:
             text = self.notices.text(
                 "returning_client", languages,
                 count=f"{count - 1}+" if count >= RETURNING_LOOKUP - 1 else str(count),
-                chats="\n".join(describeChat(c, self.team.displayName)
+                chats="\n".join(describeChat(c, self.team.displayName, self.transcriptLink)
                                 for c in chat.earlier[:RETURNING_SHOWN])) + "\n" + text
         return {"chat": chat.id, "node": node.name, "title": node.title or node.name,
                 "client": showClient(chat.client), "languages": ", ".join(chat.record.languages),

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from imsupport.core.files import SlotRefusal, SlotUrls, Uploads
     from imsupport.core.i18n import Translator
-    from imsupport.core.model import ChatEvent, ChatRecord
+    from imsupport.core.model import ChatEvent, ChatRecord, Directory
     from imsupport.core.queries import Queries
     from imsupport.core.ratelimit import RateRefusal
 
@@ -74,6 +74,10 @@ class Support(Protocol):
     @property
     def files(self) -> "Uploads":
         """Uploads and downloads, for the web side."""
+
+    @property
+    def directory(self) -> "Directory":
+        """The directory in force (operators' display names for pages)."""
 
     # a client wrote to a node address
     def clientSaid(self, node: str, client: str, text: str, lang: str | None = None,

@@ -46,6 +46,7 @@ from imsupport.core.filters import MessageFilter
 from imsupport.core.i18n import Translator
 from imsupport.core.invitations import Invitations
 from imsupport.core.journal import Journal
+from imsupport.core.links import TranscriptLinks
 from imsupport.core.model import ChatEvent, ChatRecord, Directory, FileRecord
 from imsupport.core.nodepresence import NodePresences
 from imsupport.core.notices import Notices
@@ -80,7 +81,8 @@ class SupportCore:
                  commands: Sequence[Command] = (),
                  filters: MessageFilter | None = None,
                  storage: StorageConfig | None = None, web: WebConfig | None = None,
-                 fetcher: Fetcher | None = None, blobs: Blobs | None = None) -> None:
+                 fetcher: Fetcher | None = None, blobs: Blobs | None = None,
+                 links: TranscriptLinks | None = None) -> None:
         self.clock = clock
         self.store = store
         self.transport = transport
@@ -89,6 +91,9 @@ class SupportCore:
         self.translator = translator = translator or Translator(default=service.default_language)
         self.metrics = metrics = Metrics()
         storage = storage or StorageConfig()
+        # links to earlier chats' transcripts for operators (R-CMD-2); None: none given
+        self.links = links
+        transcriptLink = links.url if links is not None else None
         # what is there
         self.directoryRef = ref = DirectoryRef(directory)
         self.availability = availability = Availability(directory, switches)
@@ -120,7 +125,8 @@ class SupportCore:
         self.offers = offers = Offers(
             directory=ref, availability=availability, clock=clock, chats=chats, queues=queues,
             team=team, invitations=invitations, notices=notices, journal=journal, relay=relay,
-            closing=closing, presences=presences, eligibility=eligibility)
+            closing=closing, presences=presences, eligibility=eligibility,
+            transcriptLink=transcriptLink)
         closing.closed.append(lambda chat: offers.dispatch())  # freed operators: next chats
         self.transfers = transfers = Transfers(
             directory=ref, clock=clock, team=team, invitations=invitations, notices=notices,
@@ -165,7 +171,7 @@ class SupportCore:
                                  + contactCommands() + list(commands))
         self.workspace = Workspace(service, store, translator, team, notices, closing,
                                    transfers, words, self.commands, files,
-                                   FaqIndex(directory.faq), self.contacts)
+                                   FaqIndex(directory.faq), self.contacts, transcriptLink)
         self.desk = OperatorDesk(
             service=service, clock=clock, chats=chats, team=team, invitations=invitations,
             notices=notices, journal=journal, relay=relay, words=words, offers=offers,

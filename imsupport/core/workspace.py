@@ -8,7 +8,7 @@ cycles.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from twisted.internet.defer import Deferred
 
@@ -43,6 +43,7 @@ class Workspace:
     files: FileDesk
     faq: FaqIndex = field(default_factory=lambda: FaqIndex(()))  # replaced with the directory
     contacts: "Contacts | None" = None  # reverse contact (R-REV-1)
+    transcriptLink: Callable[[int], str] | None = None  # a chat's transcript link (core/links.py)
 
     def isAdmin(self, jid: str) -> bool:
         return jid in self.service.admins

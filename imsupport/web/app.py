@@ -28,10 +28,13 @@ from imsupport.web.errors import errorBody, errorCode
 from imsupport.web.files import FileParts, FileRoutes, preflight
 from imsupport.web.limits import FORM_OVERHEAD, limitedSite
 from imsupport.web.page import UploadPages
+from imsupport.web.transcripts import TranscriptPages
 
 if TYPE_CHECKING:
     from imsupport.core.files import Blobs, Uploads
+    from imsupport.core.links import TranscriptLinks
     from imsupport.core.ports import Support
+    from imsupport.store.interfaces import IStore
     from imsupport.web.api import ApiSide
 
 
@@ -47,7 +50,8 @@ class WebSide:
                  xmpp_connected: Callable[[], bool], store_ready: Callable[[], bool],
                  uploads: Callable[[], "Uploads | None"] = lambda: None,
                  blobs: "Blobs | None" = None, public_url: str = "",
-                 api: "ApiSide | None" = None) -> None:
+                 api: "ApiSide | None" = None, links: "TranscriptLinks | None" = None,
+                 store: "IStore | None" = None) -> None:
         """``uploads`` is the core's (None until the core is up), ``blobs``
         the store of the files' bytes, ``public_url`` what ``[web]
         public_url`` says; the file routes answer 503 until both are there."""
@@ -60,6 +64,14 @@ class WebSide:
         self.files = FileRoutes(self.fileParts)
         self.pages = UploadPages(self.fileParts)
         self.api = api  # the JSON API under /api/v1/ (web/api/)
+        # earlier chats' transcripts behind operators' signed links (core/links.py)
+        self.transcripts = None if links is None or store is None else TranscriptPages(
+            links, store, self._operatorName)
+
+    def _operatorName(self, jid: str) -> str | None:
+        core = self.core()
+        operator = core.directory.operator(jid) if core is not None else None
+        return operator.name if operator is not None else None
 
     @app.route("/healthz", methods=["GET"])
     def healthz(self, request: IRequest) -> bytes:
@@ -104,6 +116,13 @@ class WebSide:
     @app.route("/u/<string:token>", methods=["POST"])
     def uploadPageSent(self, request: IRequest, token: str) -> Deferred[bytes]:
         return self.pages.receive(request, token)
+
+    @app.route("/t/<int:chat>/<int:expires>/<string:signature>", methods=["GET"])
+    def transcript(self, request: IRequest, chat: int, expires: int,
+                   signature: str) -> Deferred[bytes]:
+        if self.transcripts is None:
+            raise NotFound()
+        return self.transcripts.show(request, chat, expires, signature)
 
     @app.route("/api/v1/", branch=True)
     def apiBranch(self, request: IRequest) -> KleinResource:

@@ -68,6 +68,14 @@ def test_a_chat_then_its_history_transcript_and_search(start_imsupport, xmpp_cli
     code, text = call(service, "GET", "/chats/1/transcript.txt")
     assert code == 200 and "Your parcel leaves today." in text and "Ivan" in text
     assert call(service, "GET", "/chats/99")[0] == 404
+    # !history gives the operator a transcript link that opens with no token
+    ivan.send_message(COMPONENT, f"!history {alice.bare}")
+    listing = ivan.wait_message(COMPONENT, contains="Earlier chats of")
+    link = next(line.strip() for line in listing.body.splitlines() if "/t/1/" in line)
+    assert link.startswith(service.base_url + "/t/1/")
+    with urllib.request.urlopen(link, timeout=20) as response:
+        assert response.headers["content-type"] == "text/plain; charset=utf-8"
+        assert "Your parcel leaves today." in response.read().decode()
     code, state = call(service, "GET", "/state/operators/" + urllib.parse.quote(ivan.bare))
     assert code == 200
 

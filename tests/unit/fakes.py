@@ -133,7 +133,7 @@ START = 1_800_000_000  # Friday 2027-01-15 08:00:00 UTC
 
 
 def makeCore(store=None, start=START, switches=None, eligibility=None, transport=None,
-             web=None, fetcher=None, blobs=None, **node_kw):
+             web=None, fetcher=None, blobs=None, links=None, **node_kw):
     clock = Clock()
     clock.advance(start)
     transport = transport or RecordingTransport()
@@ -143,7 +143,8 @@ def makeCore(store=None, start=START, switches=None, eligibility=None, transport
                        service=ServiceConfig(domain="support.shop.test",
                                              admins=(BOSS,)),
                        translator=Translator(default="en"), switches=switches,
-                       eligibility=eligibility, web=web, fetcher=fetcher, blobs=blobs)
+                       eligibility=eligibility, web=web, fetcher=fetcher, blobs=blobs,
+                       links=links(clock) if callable(links) else links)
     return core, clock, transport, store
 
 

@@ -599,6 +599,7 @@ REJECTED = [
     ("web.max_upload_bytes", 0, "web.max_upload_bytes must be a positive integer"),
     ("web.slot_lifetime", 0, "web.slot_lifetime must be a positive number"),
     ("web.upload_page_lifetime", -1, "web.upload_page_lifetime must be a positive number"),
+    ("web.transcript_link_lifetime", 0, "web.transcript_link_lifetime must be a positive number"),
     ("web.files_per_chat", 0, "web.files_per_chat must be a positive integer"),
     ("web.upload_bytes_per_day", "lots", "web.upload_bytes_per_day must be a positive integer"),
     ("web.fetch_allow", ["*.shop.example"], "web.fetch_allow"),
