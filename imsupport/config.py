@@ -56,6 +56,7 @@ from imsupport.core.events import Webhook
 from imsupport.core.filters import MessageFilter
 from imsupport.core.model import Directory
 from imsupport.core.ratelimit import CLIENT_LIMIT, OPERATOR_LIMIT, RateLimit
+from imsupport.core.statistics import ANSWER_TARGET
 
 __all__ = [
     "ApiToken", "Config", "ConfigError", "FiltersConfig", "LimitsConfig", "PluginsConfig",
@@ -109,6 +110,11 @@ class WebConfig:
     fetch_allow: tuple[str, ...] = ()  # hosts fetched from although they resolve privately
     shared_dir: str = ""  # files here are shared files (R-CMD-6); "" = none
     transcript_link_lifetime: float = 30 * 86400.0  # seconds a !history transcript link works
+
+
+@dataclass(frozen=True)
+class StatsConfig:
+    answer_target: float = ANSWER_TARGET  # seconds: the SLA target of a first response
 
 
 @dataclass(frozen=True)
@@ -167,6 +173,7 @@ class Config:
     path: str = ""
     hooks: HooksConfig = field(default_factory=HooksConfig)  # [hooks] (SPEC 15)
     webhooks: tuple[Webhook, ...] = ()  # [[webhooks]], seeded into the store at start
+    stats: StatsConfig = field(default_factory=StatsConfig)  # [stats] (R-STAT-1)
 
 
 def _service(t: Table) -> ServiceConfig:
@@ -290,6 +297,7 @@ def parseConfig(text: str, path: str = "<string>") -> Config:
         path=os.path.abspath(path) if real else "",
         hooks=readHooks(root.table("hooks")),
         webhooks=readWebhooks(root.tables("webhooks")),
+        stats=root.table("stats").build(StatsConfig, answer_target=positiveNumber),
     )
     root.finish()
     return config

@@ -75,7 +75,8 @@ class ImsupportService(MultiService):
                                      web.transcript_link_lifetime)
         # the API (SPEC 14): [[api_tokens]] are its first tokens, kept hashed
         api = buildApi(lambda: self.core, self.store, reactor, config.service, config.api_tokens,
-                       deliverer=lambda: self.deliverer)
+                       deliverer=lambda: self.deliverer,
+                       answer_target=config.stats.answer_target)
         self.web = WebSide(lambda: self.core, lambda: self.component.connected,
                            lambda: self.store_ready,
                            uploads=lambda: self.core.files if self.core is not None else None,

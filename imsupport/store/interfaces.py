@@ -20,7 +20,7 @@ from zope.interface import Attribute, Interface
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
 
-    from imsupport.core.chatfacts import ChatFacts
+    from imsupport.core.chatfacts import ChatFacts, OperatorStateChange
     from imsupport.core.events import Delivery, DeliveryState, HookEvent, Webhook
     from imsupport.core.model import (
         ChatEvent,
@@ -239,6 +239,13 @@ class IStore(Interface):
         given, that ``operator`` (when given) was ever in, by created_at then
         id; first_response_at and rating computed by the store, in one pass
         for the SQL stores (store/sqlstats.py)."""
+
+    def operatorStates(operator: str, since: float,
+                       until: float) -> Deferred[list[OperatorStateChange]]:
+        """Deferred[list[OperatorStateChange]]: from the outbox's
+        ``operator.state`` events of ``operator`` (its bare JID as the
+        events carry it), the last one before ``since`` and every one in
+        [since, until), by time."""
 
     # -- API tokens (SPEC 14) ---------------------------------------------------------
 

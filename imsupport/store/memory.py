@@ -9,14 +9,15 @@ here too.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any, Callable, Sequence, TypeVar
 
 from twisted.internet.defer import Deferred, fail, succeed
 from zope.interface import implementer
 
-from imsupport.core.chatfacts import ChatFacts, chatFacts
-from imsupport.core.events import Delivery, DeliveryState, HookEvent, Webhook
+from imsupport.core.chatfacts import ChatFacts, OperatorStateChange, chatFacts
+from imsupport.core.events import OPERATOR_STATE, Delivery, DeliveryState, HookEvent, Webhook
 from imsupport.core.model import (
     MESSAGE,
     OPEN_STATES,
@@ -356,6 +357,15 @@ class MemoryStore:
                 found.append(facts)
         found.sort(key=lambda f: (f.created_at, f.chat_id))
         return succeed(found)
+
+    def operatorStates(self, operator: str, since: float,
+                       until: float) -> Deferred[list[OperatorStateChange]]:
+        rows = sorted((r for r in self._outbox if r[2] == OPERATOR_STATE
+                       and json.loads(r[4]).get("operator") == operator and r[3] < until),
+                      key=lambda r: (r[3], r[0]))
+        before = [r for r in rows if r[3] < since][-1:]
+        chosen = before + [r for r in rows if r[3] >= since]
+        return succeed(sqlhooks.changesFromRows(operator, [(r[3], r[4]) for r in chosen]))
 
     # -- API tokens (SPEC 14) ---------------------------------------------------------
 

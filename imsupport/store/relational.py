@@ -16,7 +16,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from imsupport.core.chatfacts import ChatFacts
+from imsupport.core.chatfacts import ChatFacts, OperatorStateChange
 from imsupport.core.events import Delivery, DeliveryState, HookEvent, Webhook
 from imsupport.core.model import (
     ChatEvent,
@@ -310,6 +310,10 @@ class RelationalStore:
                   operator: str | None = None) -> Deferred[list[ChatFacts]]:
         return self._read(sqlstats.chatFacts(self.kind, node, since, until, client=client,
                                              operator=operator))
+
+    def operatorStates(self, operator: str, since: float,
+                       until: float) -> Deferred[list[OperatorStateChange]]:
+        return self._read(sqlhooks.operatorStates(self.kind, operator, since, until))
 
     # -- API tokens (SPEC 14) ---------------------------------------------------------
 

@@ -9,7 +9,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from imsupport.core.events import Delivery, DeliveryState, HookEvent, Webhook
+from imsupport.core.chatfacts import OperatorStateChange
+from imsupport.core.events import OPERATOR_STATE, Delivery, DeliveryState, HookEvent, Webhook
 from imsupport.store.sql import Execute, InsertMany, Program, Query
 
 OutboxRow = tuple[str, str, float, str]  # id, type, at, data (JSON)
@@ -113,3 +114,32 @@ def redeliver(webhook_id: str, event_id: str) -> Program[bool]:
 def outboxEvent(event_id: str) -> Program[HookEvent | None]:
     rows = yield Query("SELECT seq, id, type, at, data FROM outbox WHERE id = ?", (event_id,))
     return eventFromRow(rows[0])[1] if rows else None
+
+
+# -- operators' state changes (R-STAT-2), by the outbox_operator_state index -----------
+
+_OPERATOR = {"sqlite": "json_extract(data, '$.operator')",
+             "postgresql": "(data::jsonb ->> 'operator')"}
+
+
+def operatorStates(dialect: str, operator: str, since: float,
+                   until: float) -> Program[list[OperatorStateChange]]:
+    """The last change before ``since`` (the state the period began in) and
+    every one in [since, until), by time then outbox order."""
+    where = f"type = '{OPERATOR_STATE}' AND {_OPERATOR[dialect]} = ?"
+    before = yield Query(f"SELECT at, data FROM outbox WHERE {where} AND at < ? "
+                         "ORDER BY at DESC, seq DESC LIMIT 1", (operator, since))
+    within = yield Query(f"SELECT at, data FROM outbox WHERE {where} AND at >= ? AND at < ? "
+                         "ORDER BY at, seq", (operator, since, until))
+    return changesFromRows(operator, list(before) + list(within))
+
+
+def changesFromRows(operator: str, rows: Sequence[Sequence[Any]]) -> list[OperatorStateChange]:
+    """OperatorStateChange of (at, data) rows; a row without a text state is
+    not a change."""
+    found = []
+    for at, raw in rows:
+        data = raw if isinstance(raw, dict) else json.loads(raw)
+        if isinstance(data.get("state"), str):
+            found.append(OperatorStateChange(float(at), operator, data["state"]))
+    return found

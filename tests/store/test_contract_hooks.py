@@ -154,3 +154,34 @@ async def test_redeliver_queues_a_known_event_once(store: Any) -> None:
     assert await store.deliveryState("crm") == DeliveryState(0, 1, 6.0, ("evt_a",))
     assert await store.deleteWebhook("crm") is True
     assert await store.deliveryState("crm") == DeliveryState()
+
+
+def stateEvent(n: int, operator: str, state: str, at: float, **extra: Any) -> HookEvent:
+    return HookEvent(id=f"evt_o{n}", type="operator.state", at=at,
+                     data={"operator": operator, "state": state, "nodes": ["sales"], **extra})
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_operators_state_changes_by_time(store: Any) -> None:
+    """operatorStates: the last change before the period and every one in
+    it, of that operator only, by time (then outbox order for equal times);
+    other event types and malformed states are not changes."""
+    ivan, olga = "ivan@shop.example", "olga@shop.example"
+    await store.addEvents([
+        stateEvent(1, ivan, "online", 100.0), stateEvent(2, ivan, "free", 100.0),
+        stateEvent(3, olga, "online", 150.0), stateEvent(4, ivan, "afk", 180.0),
+        hook("evt_x", "chat.offered", operator=ivan),
+        stateEvent(5, ivan, "free", 250.0), stateEvent(6, ivan, "busy", 250.0),
+        stateEvent(7, ivan, "offline", 300.0), stateEvent(8, ivan, "online", 400.0),
+    ])
+    await store.addEvents([HookEvent(id="evt_bad", type="operator.state", at=260.0,
+                                     data={"operator": ivan, "state": 5})])
+    got = await store.operatorStates(ivan, 200.0, 400.0)
+    assert [(c.at, c.operator, c.state) for c in got] == [
+        (180.0, ivan, "afk"), (250.0, ivan, "free"), (250.0, ivan, "busy"),
+        (300.0, ivan, "offline")]
+    assert [c.state for c in await store.operatorStates(ivan, 100.0, 101.0)] == [
+        "online", "free"], "nothing before: the period's own changes"
+    assert [c.state for c in await store.operatorStates(ivan, 500.0, 600.0)] == ["online"]
+    assert await store.operatorStates("nobody@shop.example", 0.0, 1000.0) == []
+    assert [c.state for c in await store.operatorStates(olga, 0.0, 1000.0)] == ["online"]

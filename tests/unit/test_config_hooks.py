@@ -58,3 +58,14 @@ class TestHooksConfig:
         assert str(caught.value).startswith("/etc/imsupport/imsupport.toml: ")
         assert message in str(caught.value)
         assert "MfKQ9r8" not in str(caught.value) and "abc" not in str(caught.value)
+
+
+def test_stats_answer_target() -> None:
+    """[stats] answer_target (R-STAT-1): the SLA target, 60 s unless set."""
+    assert parseConfig(BASE).stats.answer_target == 60.0
+    assert parseConfig(BASE + "[stats]\nanswer_target = 30\n").stats.answer_target == 30.0
+    for bad, message in [("0", "stats.answer_target must be a positive number"),
+                         ('"soon"', "stats.answer_target must be a positive number"),
+                         ("30\nsla = 1", "unknown key stats.sla")]:
+        with pytest.raises(ConfigError, match=message):
+            parseConfig(BASE + f"[stats]\nanswer_target = {bad}\n")

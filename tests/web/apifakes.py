@@ -19,7 +19,8 @@ BASE = "http://x/api/v1"
 
 
 class Api:
-    def __init__(self, core: Any = None, with_core: bool = True, deliverer: Any = None) -> None:
+    def __init__(self, core: Any = None, with_core: bool = True, deliverer: Any = None,
+                 **build_kw: Any) -> None:
         if core is None and with_core:
             core, self.clock, self.transport, self.store = makeCore()
         else:
@@ -31,7 +32,7 @@ class Api:
         service = core.service if core is not None else ServiceConfig(domain="s.test")
         self.deliverer = deliverer  # the running webhook Deliverer, or a stand-in
         self.api = build(lambda: self.core, self.store, self.clock, service, TOKENS,
-                         deliverer=lambda: self.deliverer)
+                         deliverer=lambda: self.deliverer, **build_kw)
         self.side = WebSide(lambda: self.core, lambda: True, lambda: True, api=self.api)
         self.treq = StubTreq(self.side.resource())
 

@@ -11,6 +11,7 @@ from typing import Iterable
 from twisted.internet.interfaces import IReactorTime
 
 from imsupport.config import ApiToken, ServiceConfig
+from imsupport.core.statistics import ANSWER_TARGET
 from imsupport.store.interfaces import IStore
 from imsupport.web.api.app import ApiSide
 from imsupport.web.api.auth import Tokens
@@ -29,14 +30,16 @@ __all__ = ["ApiSide", "build", "seedTokens"]
 
 def build(core: CoreRef, store: IStore, clock: IReactorTime, service: ServiceConfig,
           tokens: Iterable[ApiToken] = (),
-          deliverer: DelivererRef = lambda: None) -> ApiSide:
+          deliverer: DelivererRef = lambda: None,
+          answer_target: float = ANSWER_TARGET) -> ApiSide:
     """``service``: the domain and default language the directory's
     readers need; ``tokens``: ``[[api_tokens]]``, in force until the store
     is open and ``seedTokens``' answer is loaded (``api.tokens.load``);
     ``deliverer``: the running webhook Deliverer (None before it starts),
-    told to refresh when the webhooks change."""
+    told to refresh when the webhooks change; ``answer_target``: ``[stats]
+    answer_target``."""
     ring = Tokens(clock, configEntries(tokens))
     return ApiSide(ring, [ChatRoutes(store, core), StateRoutes(core), ControlRoutes(core),
                           TokenRoutes(ring, store, clock), DirectoryRoutes(store, core, service),
-                          MessagingRoutes(core), StatsRoutes(store, clock),
+                          MessagingRoutes(core), StatsRoutes(store, clock, answer_target),
                           WebhookRoutes(store, deliverer)])

@@ -1,7 +1,7 @@
 """``/stats/...`` (R-STAT-1..3): statistics over a period, from the
 store's chat facts (store.chatFacts) and core/statistics.py's pure
-functions; an operator's online and AFK time from the ``operator.state``
-events of the webhook outbox."""
+functions; an operator's online and AFK time from their ``operator.state``
+events in the outbox (store.operatorStates)."""
 from __future__ import annotations
 
 from typing import Any, Generator
@@ -9,53 +9,23 @@ from typing import Any, Generator
 from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.interfaces import IReactorTime
 
-from imsupport.core.chatfacts import ChatFacts, OperatorStateChange
-from imsupport.core.events import OPERATOR_STATE
+from imsupport.core.chatfacts import ChatFacts
 from imsupport.core.statistics import ANSWER_TARGET, clientStats, nodeStats, operatorStats
 from imsupport.store.interfaces import IStore
 from imsupport.web.api.errors import badRequest
 from imsupport.web.api.ports import JSON, isoTime, parseTime
 
 DEFAULT_DAYS = 30  # the period when no ``from`` is given: this many days before ``to``
-PAGE = 1000  # outbox events read at a time
-
-
-@inlineCallbacks
-def stateChanges(store: IStore, operator: str, since: float,
-                 until: float) -> Generator[Deferred[Any], Any, list[OperatorStateChange]]:
-    """The operator's state changes before ``until``: the last one before
-    ``since`` (what they were in when the period began) and every one
-    after. A simple scan of the whole outbox, page by page (acceptable for
-    now): its cost grows with the outbox, which is not pruned; a store
-    query by type, operator and time (an index on them) should replace it
-    when the outbox grows large."""
-    before: OperatorStateChange | None = None
-    within: list[OperatorStateChange] = []
-    seq = 0
-    while True:
-        page = yield store.eventsAfter(seq, PAGE)
-        for _seq, event in page:
-            data = event.data
-            if event.type != OPERATOR_STATE or str(data.get("operator", "")).lower() != operator:
-                continue
-            if event.at >= until or not isinstance(data.get("state"), str):
-                continue
-            change = OperatorStateChange(event.at, operator, data["state"])
-            if event.at < since:
-                if before is None or change.at >= before.at:
-                    before = change
-            else:
-                within.append(change)
-        if len(page) < PAGE:
-            break
-        seq = page[-1][0]
-    return ([before] if before is not None else []) + within
 
 
 class StatsRoutes:
-    def __init__(self, store: IStore, clock: IReactorTime) -> None:
+    def __init__(self, store: IStore, clock: IReactorTime,
+                 answer_target: float = ANSWER_TARGET) -> None:
+        """``answer_target``: ``[stats] answer_target``, the SLA target a
+        request's own ``answer_target`` overrides."""
         self.store = store
         self.clock = clock
+        self.answer_target = answer_target
 
     def _period(self, given: dict[str, Any]) -> tuple[float, float, JSON]:
         now = self.clock.seconds()
@@ -69,7 +39,7 @@ class StatsRoutes:
 
     def _node(self, node: str | None, given: dict[str, Any]) -> Deferred[JSON]:
         since, until, period = self._period(given)
-        target = float(given.get("answer_target", ANSWER_TARGET))
+        target = float(given.get("answer_target", self.answer_target))
         d: Deferred[list[ChatFacts]] = self.store.chatFacts(node, since, until)
         return d.addCallback(lambda facts: {"node": node, **period, **nodeStats(
             facts, since, until, self.clock.seconds(), answer_target=target).asDict()})
@@ -84,7 +54,7 @@ class StatsRoutes:
     def _operator(self, jid: str, given: dict[str, Any]) -> Generator[Deferred[Any], Any, JSON]:
         since, until, period = self._period(given)
         facts = yield self.store.chatFacts(None, since, until, operator=jid)
-        changes = yield stateChanges(self.store, jid, since, until)
+        changes = yield self.store.operatorStates(jid, since, until)
         stats = operatorStats(jid, facts, changes, since, until, self.clock.seconds())
         return {**period, **stats.asDict()}
 
