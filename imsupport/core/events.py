@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
 from zope.interface import Attribute, Interface
 
@@ -29,7 +30,7 @@ from imsupport.core.model import ABANDONED, CLOSED, FILE, QUEUED, STATE, ChatEve
 from imsupport.core.pluginload import enabledPlugins
 
 if TYPE_CHECKING:
-    from twisted.internet.defer import Deferred
+    from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
     from imsupport.store.interfaces import IStore
 
@@ -183,28 +184,73 @@ class IEventHandler(Interface):
         """``event`` is in the outbox."""
 
 
+RETRY_EVERY = 5.0  # seconds between attempts to store held events
+MAX_HELD = 10_000  # events held while the store is down; the oldest go past it
+
+
 class Events:
     """The bus. ``listeners`` are told of every event once stored, in order,
     each event once. ``emit`` stores events that belong to no chat write
-    (operator.state) and then tells the listeners."""
+    (operator.state) and then tells the listeners. While the store cannot
+    write they are held, in order, and tried again every ``retry_every``
+    seconds (up to ``max_held``; past it the oldest are dropped and logged),
+    so an outage delays them rather than losing them."""
 
-    def __init__(self, store: IStore) -> None:
+    def __init__(self, store: IStore, clock: IReactorTime | None = None,
+                 retry_every: float = RETRY_EVERY, max_held: int = MAX_HELD) -> None:
         self.store = store
+        self.clock = clock
+        self.retry_every = retry_every
+        self.max_held = max_held
         self.listeners: list[Callable[[HookEvent], None]] = []
+        self._held: list[HookEvent] = []  # emitted, not yet stored; the first ones in flight
+        self._inFlight = 0
+        self._retry: IDelayedCall | None = None
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
 
     def emit(self, events: Sequence[HookEvent]) -> Deferred[None]:
-        events = list(events)
-        d = self.store.addEvents(events)
+        """Deferred: fires once these events' write has been tried."""
+        self._held.extend(events)
+        excess = len(self._held) - max(self.max_held, self._inFlight)
+        if excess > 0:
+            del self._held[self._inFlight:self._inFlight + excess]
+            log.error("The store is not writing: {count} events were dropped", count=excess)
+        return self._write()
+
+    def _write(self) -> Deferred[None]:
+        if self._inFlight or not self._held or self._retry is not None:
+            return succeed(None)
+        batch = list(self._held)
+        self._inFlight = len(batch)
+        d = self.store.addEvents(batch)
 
         def stored(_: object) -> None:
-            self.stored(events)
+            del self._held[:len(batch)]
+            self._inFlight = 0
+            self.stored(batch)
+            self._write()
 
         def failed(reason: Any) -> None:
-            log.failure("Could not store {count} events; not reported", reason,
-                        count=len(events))
+            self._inFlight = 0
+            log.failure("Could not store {count} events; trying again in {delay} s", reason,
+                        count=len(batch), delay=self.retry_every)
+            if self.clock is not None:
+                self._retry = self.clock.callLater(self.retry_every, self._again)
 
         d.addCallbacks(stored, failed)
         return d
+
+    def _again(self) -> None:
+        self._retry = None
+        self._write()
+
+    def stop(self) -> None:
+        if self._retry is not None and self._retry.active():
+            self._retry.cancel()
+        self._retry = None
 
     def stored(self, events: Sequence[HookEvent]) -> None:
         for event in events:

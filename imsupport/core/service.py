@@ -99,7 +99,7 @@ class SupportCore:
         self.availability = availability = Availability(directory, switches)
         self.invitations = invitations = Invitations()
         # events for integrators (SPEC 15): the bus, told once they are stored
-        self.events = events = Events(store)
+        self.events = events = Events(store, clock)
         self.journal = journal = Journal(store, clock, metrics, hold_timeout=storage.hold_timeout,
                                          max_held=storage.max_held_writes, events=events)
         # who and what is open
@@ -376,6 +376,7 @@ class SupportCore:
         (while they can be), subscribers see every node unavailable, and no
         timer runs any more."""
         self.journal.stop()
+        self.events.stop()
 
     def shutdown(self) -> None:
         """Subscribers see every node unavailable (R-PRES-1, "switched off")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from twisted.internet.defer import fail
+from twisted.internet.task import Clock
 
 from imsupport.core.events import (
     RATING,
@@ -197,3 +198,53 @@ def test_the_example_plugin_writes_json_lines(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="plugins.eventlog: unknown key paht"):
         loadEventHandlers({"eventlog": {"paht": "x"}})
     assert EventLog().configure({}) is False
+
+
+class DownStore(MemoryStore):
+    """addEvents fails while ``down``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+        self.tries = 0
+
+    def addEvents(self, events):  # type: ignore[no-untyped-def]
+        self.tries += 1
+        if self.down:
+            return fail(StoreError("the disk is full"))
+        return super().addEvents(events)
+
+
+def test_events_are_held_while_the_store_is_down_then_stored_in_order() -> None:
+    store, clock = DownStore(), Clock()
+    bus = Events(store, clock, retry_every=5.0)
+    heard: list[HookEvent] = []
+    bus.listeners.append(heard.append)
+    first = HookEvent("evt_1", "operator.state", 1.0, {"operator": IVAN, "state": "online"})
+    second = HookEvent("evt_2", "operator.state", 2.0, {"operator": IVAN, "state": "afk"})
+    bus.emit([first])
+    bus.emit([second])
+    assert bus.held == 2 and heard == [] and store.tries == 1, "one try, then a timer"
+    clock.advance(5)
+    assert store.tries == 2 and bus.held == 2
+    store.down = False
+    clock.advance(5)
+    assert heard == [first, second] and outbox(store) == [first, second]
+    assert bus.held == 0 and clock.getDelayedCalls() == []
+    third = HookEvent("evt_3", "operator.state", 3.0, {"operator": IVAN, "state": "free"})
+    bus.emit([third])
+    assert heard[-1] == third, "stored at once again"
+
+
+def test_past_max_held_the_oldest_events_are_dropped() -> None:
+    store, clock = DownStore(), Clock()
+    bus = Events(store, clock, max_held=3)
+    made = [HookEvent(f"evt_{n}", "operator.state", float(n), {"operator": IVAN})
+            for n in range(5)]
+    for event in made:
+        bus.emit([event])
+    assert bus.held == 3
+    store.down = False
+    clock.advance(5)
+    assert [e.id for e in outbox(store)] == ["evt_2", "evt_3", "evt_4"]
+    bus.stop()
