@@ -57,12 +57,18 @@ def test_an_altered_or_foreign_link_is_refused():
     assert deriveKey("component-secret") != b"component-secret"
 
 
-def test_history_and_a_returning_clients_note_carry_links():
-    core, clock, t, _ = makeCore(links=links)
+def closedChat(first_line: str = "where is my order?"):
+    """A core with links where Alice's chat #1, answered by Ivan, is closed."""
+    core, clock, t, store = makeCore(links=links)
     online(core, IVAN)
-    core.clientSaid("sales", ALICE, "where is my order?")
+    core.clientSaid("sales", ALICE, first_line)
     core.operatorSaid("sales", 1, IVAN, "on its way")
     core.operatorSaid("sales", 1, IVAN, "!close")
+    return core, clock, t, store
+
+
+def test_history_and_a_returning_clients_note_carry_links():
+    core, clock, t, _ = closedChat()
     core.consoleSaid(IVAN, f"!history {ALICE}")
     answer = t.last(IVAN).body
     assert answer.splitlines()[1].startswith("#1 ")

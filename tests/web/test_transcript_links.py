@@ -6,16 +6,12 @@ import pytest_twisted
 from treq.testing import StubTreq
 
 from imsupport.web.app import WebSide
-from tests.unit.fakes import ALICE, IVAN, makeCore, online
-from tests.unit.test_links import URL, links, parts
+from tests.unit.fakes import ALICE, makeCore
+from tests.unit.test_links import URL, closedChat, parts
 
 
 def served():
-    core, clock, _, store = makeCore(links=links)
-    online(core, IVAN)
-    core.clientSaid("sales", ALICE, "<script>alert(1)</script> my order?")
-    core.operatorSaid("sales", 1, IVAN, "on its way")
-    core.operatorSaid("sales", 1, IVAN, "!close")
+    core, clock, _, store = closedChat("<script>alert(1)</script> my order?")
     side = WebSide(lambda: core, lambda: True, lambda: True, links=core.links, store=store)
     return core, clock, StubTreq(side.resource())
 
