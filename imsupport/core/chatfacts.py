@@ -5,12 +5,13 @@ presence. Pure: no I/O, no clock.
 
 The stores build ChatFacts in one query (store/sqlstats.py) from the same
 rules as ``chatFacts`` here, which the memory store and the tests use; the
-shared part (the operators' spans in a chat) is ``factsFrom``.
+shared part (the operators' spans in a chat) is ``spansOf``.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from imsupport.core.model import (
@@ -45,8 +46,15 @@ class OperatorSpan:
     end: float | None
 
 
+StateEvent = tuple[float, str, str]  # a STATE event's (at, author, text)
+
+
 @dataclass(frozen=True)
 class ChatFacts:
+    """What the statistics need of one chat. Who was in it and when
+    (``operators``, ``spans``) is derived from its STATE events only when
+    asked for, once: a node's figures never need it, an operator's do."""
+
     chat_id: int
     node: str
     client: str
@@ -55,9 +63,22 @@ class ChatFacts:
     accepted_at: float | None
     closed_at: float | None
     first_response_at: float | None  # the first operator message, None if none yet
-    operators: tuple[str, ...]  # every operator ever in it, in order of arrival
     rating: int | None  # the client's latest rating, 1-5
-    spans: tuple[OperatorSpan, ...] = ()
+    listed: tuple[str, ...] = ()  # the operators its record lists (in it at the last save)
+    states: tuple[StateEvent, ...] = ()  # its STATE events, in seq order
+
+    @cached_property
+    def _presence(self) -> tuple[tuple[str, ...], tuple[OperatorSpan, ...]]:
+        return spansOf(self.states, self.listed, self.accepted_at, self.closed_at)
+
+    @property
+    def operators(self) -> tuple[str, ...]:
+        """Every operator ever in it, in order of arrival."""
+        return self._presence[0]
+
+    @property
+    def spans(self) -> tuple[OperatorSpan, ...]:
+        return self._presence[1]
 
 
 @dataclass(frozen=True)
@@ -84,13 +105,13 @@ def ratingOf(data: Any) -> int | None:
     return value
 
 
-def spansOf(states: Iterable[tuple[float, str, str]], record: ChatRecord
-            ) -> tuple[tuple[str, ...], tuple[OperatorSpan, ...]]:
+def spansOf(states: Iterable[StateEvent], listed: Sequence[str], accepted_at: float | None,
+            closed_at: float | None) -> tuple[tuple[str, ...], tuple[OperatorSpan, ...]]:
     """The operators ever in a chat and their spans, from its STATE events
     as (at, author, text) in seq order. An operator held (lost, within
-    operator_grace) is still in the chat. An operator still listed in the
-    record with no entering event (older data) counts from accepted_at; an
-    open span of a chat closed without a closing event ends at closed_at."""
+    operator_grace) is still in the chat. An operator still ``listed`` in
+    the record with no entering event (older data) counts from accepted_at;
+    an open span of a chat closed without a closing event ends at closed_at."""
     ever: list[str] = []
     open_: dict[str, float] = {}
     spans: list[OperatorSpan] = []
@@ -104,24 +125,23 @@ def spansOf(states: Iterable[tuple[float, str, str]], record: ChatRecord
         elif text in ENDED:
             spans += [OperatorSpan(o, start, at) for o, start in open_.items()]
             open_.clear()
-    for operator in record.operators:
+    for operator in listed:
         if operator not in ever:
             ever.append(operator)
-            if record.accepted_at is not None and operator not in open_:
-                open_[operator] = record.accepted_at
-    spans += [OperatorSpan(o, start, record.closed_at) for o, start in open_.items()]
+            if accepted_at is not None and operator not in open_:
+                open_[operator] = accepted_at
+    spans += [OperatorSpan(o, start, closed_at) for o, start in open_.items()]
     spans.sort(key=lambda s: (s.start, s.operator))
     return tuple(ever), tuple(spans)
 
 
 def factsFrom(record: ChatRecord, first_response_at: float | None, rating: int | None,
-              states: Iterable[tuple[float, str, str]]) -> ChatFacts:
-    operators, spans = spansOf(states, record)
+              states: Iterable[StateEvent]) -> ChatFacts:
     return ChatFacts(chat_id=record.id, node=record.node, client=record.client,
                      state=record.state, created_at=record.created_at,
                      accepted_at=record.accepted_at, closed_at=record.closed_at,
-                     first_response_at=first_response_at, operators=operators,
-                     rating=rating, spans=spans)
+                     first_response_at=first_response_at, rating=rating,
+                     listed=tuple(record.operators), states=tuple(states))
 
 
 def chatFacts(record: ChatRecord, events: Sequence[ChatEvent]) -> ChatFacts:

@@ -7,17 +7,18 @@ the memory store uses.
 """
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest_twisted
 
 from imsupport.core.chatfacts import OperatorSpan, chatFacts
 from imsupport.core.model import ChatEvent, ChatRecord
+from imsupport.store.upgrade import loadSteps
 from tests.store.test_contract import chat
 
 T0 = 1_700_000_000.0
 A, B = "a@example.org", "b@example.org"
+FACTS_STEP = 9  # schema step chat_facts
 
 
 def ev(chat_id: int, seq: int, at: float, kind: str, author: str, text: str = "",
@@ -100,10 +101,11 @@ async def test_filters(store: Any) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_month_of_a_busy_node_is_quick(store: Any) -> None:
-    """10,000 chats of 6 events each: the read stays well under a second
-    (the bound is loose for a loaded test machine)."""
-    n = 10_000
+async def test_many_chats_in_one_read(store: Any) -> None:
+    """2,000 chats of 6 events each, written as the journal writes them
+    (many at once): each one's facts from its own events. How fast this is
+    at scale is the archive benchmark's question (scripts/bench archive)."""
+    n = 2_000
     for i in range(1, n + 1):
         base = i * 60.0
         store.saveChat(chat(i, created_at=T0 + base, state="closed", accepted_at=T0 + base + 5,
@@ -115,12 +117,52 @@ async def test_a_month_of_a_busy_node_is_quick(store: Any) -> None:
             ev(i, 5, base + 50, "state", A, "closed"),
             ev(i, 6, base + 55, "rating", "client", rating=1 + i % 5, comment="")])
     await store.maxChatId()
-    started = time.perf_counter()
     got = await store.chatFacts("sales", T0, T0 + 60.0 * (n + 1))
-    took = time.perf_counter() - started
-    assert len(got) == n
-    assert got[-1].first_response_at == T0 + n * 60.0 + 5 and got[-1].rating == 1
-    assert took < 1.0, f"{took:.3f} s"
+    assert [f.chat_id for f in got] == list(range(1, n + 1))
+    assert [f.rating for f in got] == [1 + i % 5 for i in range(1, n + 1)]
+    assert all(f.first_response_at == f.created_at + 5 for f in got)
+    assert got[-1].spans == (OperatorSpan(A, T0 + n * 60.0 + 5, T0 + n * 60.0 + 50),)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_later_rating_that_is_not_1_to_5_clears_it(store: Any) -> None:
+    store.saveChat(chat(1, created_at=T0, state="closed", accepted_at=T0 + 1, closed_at=T0 + 9))
+    store.appendEvents([ev(1, 1, 0, "state", "system", "queued"),
+                        ev(1, 2, 10, "rating", "client", rating=5),
+                        ev(1, 3, 11, "rating", A, rating=1),
+                        ev(1, 4, 12, "rating", "client", rating=4.0)])
+    store.saveChat(chat(2, created_at=T0 + 1))
+    store.appendEvents([ev(2, 1, 1, "rating", "client", rating=True),
+                        ev(2, 2, 2, "rating", "client", rating="5")])
+    store.saveChat(chat(3, created_at=T0 + 2))
+    store.appendEvents([ev(3, 1, 2, "rating", "client", rating=7),
+                        ev(3, 2, 3, "rating", "client", rating=2)])
+    got = await store.chatFacts(None, T0, T0 + 100)
+    assert [f.rating for f in got] == [None, None, 2]
+
+
+@pytest_twisted.ensureDeferred
+async def test_chats_stored_before_the_facts_step_are_counted_after_it(durable: Any) -> None:
+    """Schema step 9 keeps a chat's facts on its row; the chats stored
+    before it are backfilled from their events, and the same facts come out."""
+    steps = loadSteps(durable.kind)
+    assert steps[FACTS_STEP - 1].name == "chat_facts"
+    old = durable.make(steps[:FACTS_STEP - 1])
+    await old.open()
+    chats = await fill(old)
+    await old.close()
+    store = durable.make()
+    await store.open()
+    try:
+        got = await store.chatFacts(None, T0, T0 + 1000)
+        assert got == [chatFacts(*chats[i]) for i in (1, 2, 3, 4)]
+        assert got[0].spans == (OperatorSpan(A, T0 + 5, T0 + 50),
+                                OperatorSpan(B, T0 + 40, T0 + 100))
+        # a chat's events stored after the upgrade add to what was backfilled
+        await store.appendEvents([ev(2, 3, 60, "rating", "client", rating=3)])
+        assert (await store.chatFacts(None, T0 + 20, T0 + 21))[0].rating == 3
+    finally:
+        await store.close()
 
 
 @pytest_twisted.ensureDeferred

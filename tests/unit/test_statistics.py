@@ -41,9 +41,16 @@ def facts(id: int, created: float, accepted: float | None = None,
         accepted_at=None if accepted is None else T + accepted,
         closed_at=None if closed is None else T + closed,
         first_response_at=None if first is None else T + first,
-        operators=tuple(dict.fromkeys(s[0] for s in spans)), rating=rating,
-        spans=tuple(OperatorSpan(o, T + s, None if e is None else T + e)
-                    for o, s, e in spans))
+        rating=rating, states=statesOf(spans))
+
+
+def statesOf(spans: tuple[tuple[str, float, float | None], ...]
+             ) -> tuple[tuple[float, str, str], ...]:
+    """STATE events that make these spans: each operator 'active' at its
+    start and 'left' at its end (an open span has no end)."""
+    events = [(T + start, o, "active") for o, start, _ in spans]
+    events += [(T + end, o, "left") for o, _, end in spans if end is not None]
+    return tuple(sorted(events))
 
 
 # -- percentiles ------------------------------------------------------------------
