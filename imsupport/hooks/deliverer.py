@@ -15,6 +15,7 @@ An attempt whose outcome was not recorded is made again, with the same
 """
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -80,10 +81,11 @@ class Deliverer:
         self.lanes.clear()
 
     def wake(self, event: HookEvent | None = None) -> None:
-        """An Events bus listener: new events are in the outbox."""
+        """An Events bus listener: ``event`` is new in the outbox. With no
+        event: look again at everything stored (a redelivery asked for)."""
         for lane in self.lanes.values():
             if event is None or lane.hook.wants(event.type):
-                lane.wake()
+                lane.wake(reload=event is None)
 
     def refresh(self) -> Deferred[None]:
         """Follow the stored webhooks (added, changed, deleted), then wake
@@ -98,7 +100,7 @@ class Deliverer:
                     self.lanes[id] = lane = _Lane(self, hook)
                     lane.start()
                 lane.hook = hook
-                lane.wake()
+                lane.wake(reload=True)
 
         def failed(reason: Any) -> None:
             log.failure("Could not read the webhooks", reason)
@@ -111,7 +113,11 @@ async def _nothing() -> None:
 
 
 class _Lane:
-    """One webhook's deliveries, one at a time."""
+    """One webhook's deliveries, one at a time. It keeps the delivery state
+    it last recorded and the outbox rows it last read, so an event costs one
+    store write (its outcome) and a read per BATCH rows, not three
+    transactions; what others change in the store (a redelivery asked for, a
+    webhook edited) reaches it by ``wake(reload=True)``."""
 
     def __init__(self, deliverer: Deliverer, hook: Webhook) -> None:
         self.deliverer = deliverer
@@ -123,6 +129,8 @@ class _Lane:
         self._timer: IDelayedCall | None = None
         # event id -> (attempts made, next attempt time); not stored
         self._redeliveries: dict[str, tuple[int, float]] = {}
+        self._state: DeliveryState | None = None  # as last read or recorded; None: read it
+        self._buffer: deque[tuple[int, HookEvent]] = deque()  # outbox rows read, not yet past
 
     def start(self) -> None:
         Deferred.fromCoroutine(self._run()).addErrback(
@@ -132,7 +140,11 @@ class _Lane:
         self.stopped = True
         self.wake()
 
-    def wake(self) -> None:
+    def wake(self, reload: bool = False) -> None:
+        """Look again; ``reload``: read the delivery state from the store
+        first (another part changed it)."""
+        if reload:
+            self._state = None
         waiter, self._waiter = self._waiter, None
         self._woken = waiter is None
         if self._timer is not None and self._timer.active():
@@ -155,8 +167,11 @@ class _Lane:
         store, clock = self.deliverer.store, self.deliverer.clock
         while not self.stopped:
             try:
-                state = await store.deliveryState(self.hook.id)
+                state = self._state
+                if state is None:
+                    self._state = state = await store.deliveryState(self.hook.id)
                 if state.redeliver:
+                    self._state = None  # it changes what is stored: read it again after
                     await self._redeliver(state, state.redeliver[0])
                     continue
                 found = await self._nextEvent(state)
@@ -170,19 +185,29 @@ class _Lane:
                 await self._deliver(state, *found)
             except Exception:  # noqa: BLE001 - the store is down, say: look again later
                 log.failure("Webhook {id}: delivery failed; trying again", id=self.hook.id)
+                self._state = None
+                self._buffer.clear()
                 await self._sleep(self.deliverer._poll_every)
 
     async def _nextEvent(self, state: DeliveryState) -> tuple[int, HookEvent] | None:
-        cursor = max(state.cursor, self._skipped)
+        """The first event after the cursor this webhook wants, from the rows
+        read before or, when they are used up, from the outbox."""
         while True:
-            events = await self.deliverer.store.eventsAfter(cursor, BATCH)
-            for seq, event in events:
-                if self.hook.wants(event.type):
-                    self._skipped = cursor
+            while self._buffer:
+                seq, event = self._buffer[0]
+                if seq > state.cursor and self.hook.wants(event.type):
                     return seq, event
-                cursor = seq
-            self._skipped = cursor
-            if len(events) < BATCH:
+                self._skipped = max(self._skipped, seq)
+                self._buffer.popleft()
+            events = await self.deliverer.store.eventsAfter(
+                max(state.cursor, self._skipped), BATCH)
+            self._buffer.extend(events)
+            if not events:
+                return None
+            if len(events) < BATCH and not any(
+                    seq > state.cursor and self.hook.wants(e.type) for seq, e in events):
+                self._skipped = max(self._skipped, events[-1][0])
+                self._buffer.clear()
                 return None
 
     async def _deliver(self, state: DeliveryState, seq: int, event: HookEvent) -> None:
@@ -192,6 +217,8 @@ class _Lane:
         cursor, attempts, next_at, gaveUp = nextState(
             state, attempt, ok, seq, self.deliverer.retry_delays, self.deliverer.clock.seconds())
         await self.deliverer.store.recordDelivery(delivery, cursor, attempts, next_at)
+        if self._state is state:  # nobody asked to read it again meanwhile
+            self._state = DeliveryState(cursor, attempts, next_at, state.redeliver)
         if gaveUp:
             log.error("Webhook {id}: event {event} given up after {n} attempts",
                       id=self.hook.id, event=event.id, n=attempt)

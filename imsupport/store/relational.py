@@ -207,7 +207,10 @@ class RelationalStore:
         return self._submit(lambda: sql.ChatWrite(outbox=tuple(map(sqlhooks.outboxRow, events))))
 
     def eventsAfter(self, seq: int, limit: int) -> Deferred[list[tuple[int, HookEvent]]]:
-        return self._read(sqlhooks.eventsAfter(seq, limit))
+        """Not behind the group commit's barrier, as chat reads are: its
+        reader (the webhook deliverer) is woken only once the rows it wants
+        are committed, and should not wait on chat writes besides."""
+        return self._call(sqlhooks.eventsAfter(seq, limit))
 
     def outboxEvent(self, event_id: str) -> Deferred[HookEvent | None]:
         return self._read(sqlhooks.outboxEvent(event_id))

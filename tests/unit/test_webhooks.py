@@ -238,3 +238,40 @@ def test_the_files_webhooks_are_seeded_like_the_directory() -> None:
     assert seeded(store, [erp], "missing") == ["crm"], "the store has some: kept"
     assert seeded(store, [erp], "never") == ["crm"]
     assert seeded(store, [erp], "replace") == ["erp"]
+
+
+class CountingStore(MemoryStore):
+    """Counts the deliverer's reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = {"deliveryState": 0, "eventsAfter": 0}
+
+    def deliveryState(self, webhook_id):  # type: ignore[no-untyped-def]
+        self.reads["deliveryState"] += 1
+        return super().deliveryState(webhook_id)
+
+    def eventsAfter(self, seq, limit):  # type: ignore[no-untyped-def]
+        self.reads["eventsAfter"] += 1
+        return super().eventsAfter(seq, limit)
+
+
+def test_a_lane_reads_its_state_once_and_the_outbox_by_batches() -> None:
+    """250 events, some not wanted, one failing once: the lane keeps the
+    state it recorded and the rows it read, so the store is read a handful
+    of times, not three times per event; every wanted event arrives once
+    (the failed one twice), in order."""
+    store = CountingStore()
+    s = Setup(statuses=[200] * 10 + [500], store=store)
+    s.add(*[event(n, "operator.state" if n % 10 == 0 else "chat.queued")
+            for n in range(1, 251)])
+    s.deliverer.start()
+    s.run()
+    s.run(5)
+    wanted = [f"evt_c{n}s1" for n in range(1, 251) if n % 10]
+    got = s.receiver.ids()
+    assert got[:11] == wanted[:11] and got[11] == wanted[10], "the failed one again"
+    assert got[12:] == wanted[11:]
+    assert s.state() == DeliveryState(cursor=249)
+    assert store.reads["deliveryState"] <= 4, "at the start and at each poll (5 s), not per event"
+    assert store.reads["eventsAfter"] <= 6
