@@ -155,8 +155,13 @@ class PostgresStore(RelationalStore):
             "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
             "keepalives_count": 3,
         }
+        # JIT compiling pays off for long analytic queries; ours are short,
+        # and a month's statistics or a search spent more compiling a plan
+        # (hundreds of ms, the archive benchmark found) than running it
+        settings = ["-c jit=off"]
         if self.schema:
-            options["options"] = f"-c search_path={self.schema}"
+            settings.append(f"-c search_path={self.schema}")
+        options["options"] = " ".join(settings)
         return options
 
     def _connect(self) -> Deferred[None]:

@@ -45,6 +45,8 @@ MAX_WORDS = 32
 SEQ_BITS = 24
 
 PG_QUERY = "(plainto_tsquery('russian', ?) || plainto_tsquery('english', ?))"
+# PostgreSQL: a word in this many messages or more is common (see searchTerms).
+COMMON = 2000
 
 
 def words(text: str) -> list[str]:
@@ -95,15 +97,28 @@ def searchTerms(dialect: str, q: str | None,
     terms = list(dict.fromkeys(words(q or "")))[:MAX_WORDS]
     if not terms:
         return where, params
-    # A stop word ("the", "и") has no lexeme under either configuration and
-    # would match nothing: such words are left out, as a search engine does.
-    marks = ", ".join(f"numnode({PG_QUERY})" for _ in terms)
-    rows = yield Query(f"SELECT {marks}", [w for w in terms for _ in (1, 2)])
-    for term, nodes in zip(terms, rows[0], strict=True):
-        if int(nodes) > 0:
-            where.append(f"{chat_id} IN (SELECT chat_id FROM events "
-                         f"WHERE search @@ {PG_QUERY})")
-            params += [term, term]
+    # Per word: its lexemes (a stop word, "the", "и", has none under either
+    # configuration and would match nothing: such words are left out, as a
+    # search engine does) and how many messages have it, counted up to
+    # COMMON. A word in fewer messages drives the query: its chats' ids
+    # read from the GIN index first, then those chats by primary key. A
+    # common word is checked chat by chat while the chats are walked newest
+    # first, stopping at LIMIT (reading all its matches first would be slow).
+    marks = ", ".join(f"numnode({PG_QUERY}), (SELECT count(*) FROM (SELECT 1 FROM events "
+                      f"WHERE search @@ {PG_QUERY} LIMIT {COMMON}) AS found)" for _ in terms)
+    rows = yield Query(f"SELECT {marks}", [w for w in terms for _ in range(4)])
+    counts = rows[0]
+    for i, term in enumerate(terms):
+        nodes, found = int(counts[2 * i]), int(counts[2 * i + 1])
+        if nodes == 0:
+            continue
+        if found < COMMON:
+            where.append(f"{chat_id} = ANY (ARRAY (SELECT chat_id FROM events "
+                         f"WHERE search @@ {PG_QUERY}))")
+        else:
+            where.append(f"EXISTS (SELECT 1 FROM events AS e WHERE e.chat_id = {chat_id} "
+                         f"AND e.search @@ {PG_QUERY})")
+        params += [term, term]
     return where, params
 
 

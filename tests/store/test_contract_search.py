@@ -201,3 +201,22 @@ async def test_messages_stored_before_the_search_step_are_found_after_it(durable
         assert await ids(store=again, q="доставка") == [2, 1]
     finally:
         await again.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_rare_and_common_words_alike(store: Any, monkeypatch: Any) -> None:
+    """PostgreSQL plans a word by how common it is (sqlsearch.COMMON, made 3
+    here): rare words drive the query, common ones are checked per chat.
+    Either way, and mixed, the answer is the same on every store."""
+    from imsupport.store import sqlsearch
+    monkeypatch.setattr(sqlsearch, "COMMON", 3)
+    await saveWithMessages(store, 1, "order delivery", "refund please")
+    await saveWithMessages(store, 2, "order status", "delivery late")
+    await saveWithMessages(store, 3, "order lost")
+    await saveWithMessages(store, 4, "order again", "warranty card")
+    assert await ids(store, q="order") == [4, 3, 2, 1], "common (4 messages)"
+    assert await ids(store, q="refund") == [1], "rare"
+    assert await ids(store, q="order refund") == [1], "common and rare"
+    assert await ids(store, q="delivery order") == [2, 1], "in different messages"
+    assert await ids(store, q="order", limit=2) == [4, 3]
+    assert await ids(store, q="warranty refund") == []

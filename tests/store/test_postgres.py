@@ -48,6 +48,13 @@ async def test_tables_live_in_the_given_schema(pgBackend: Any) -> None:
     assert pgBackend.query("SELECT id FROM chats") == [(1,)]
 
 
+def test_sessions_run_without_jit() -> None:
+    """The store's sessions say jit=off and their schema (connection options)."""
+    store = PostgresStore(PG_URL, schema="s1", reactor=reactor())
+    assert store._connectOptions()["options"] == "-c jit=off -c search_path=s1"
+    assert PostgresStore(PG_URL, reactor=reactor())._connectOptions()["options"] == "-c jit=off"
+
+
 @pytest_twisted.ensureDeferred
 async def test_unreachable_server_fails_open_clearly() -> None:
     store = PostgresStore("postgresql://postgres:hush@127.0.0.1:1/test", reactor=reactor())
