@@ -226,13 +226,15 @@ def safePrefix(flows: int) -> str:
     """A random body prefix that imsupport's profanity and link filters let
     through with every flow number after it: a random "b3f4fa6:" can read as
     a rude word once digits count as letters, and a blocked message would
-    stall the run."""
+    stall the run. The sequence number after the flow has two digits or
+    more: two single characters apart ("4 6") read as a word spelled out,
+    which blocked about one message in 40,000."""
     if not _FILTER:
         from imsupport.core.filters import MessageFilter
         _FILTER.append(MessageFilter.fromConfig([], []))
     while True:
         prefix = f"b{secrets.token_hex(3)}:"
-        if not any(_FILTER[0].check(f"{prefix}{i} 1 1 xxxx") for i in range(flows)):
+        if not any(_FILTER[0].check(f"{prefix}{i} 00 1 xxxx") for i in range(flows)):
             return prefix
 
 
@@ -259,7 +261,7 @@ async def measure(name: str, flows: list[Flow], *, window: int, body_bytes: int,
         flow.next_seq += 1
         i = flow.index
         flow.sender.transport.write(b"".join((  # type: ignore[union-attr]
-            head[i], str(seq).encode(), mid, f"{i} {seq} {clock()}".encode(), tail)))
+            head[i], str(seq).encode(), mid, f"{i} {seq:02d} {clock()}".encode(), tail)))
 
     def handler_for(receiver: FastClient) -> Callable[[Incoming], None]:
         def on_message(m: Incoming) -> None:
