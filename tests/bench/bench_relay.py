@@ -538,7 +538,8 @@ class Bench:
                 order = ("relay", "direct") if r % 2 == 0 else ("direct", "relay")
                 for kind in order:
                     if kind == "direct" and pairs:
-                        with hooks.frozen(service.pid) if hooks else contextlib.nullcontext():
+                        with hooks.frozen(service.pid, profiler and profiler.pid) if hooks \
+                                else contextlib.nullcontext():
                             direct_runs.append(await self.measure_direct(
                                 pairs, f"direct ({store}{suffix} round {r + 1})",
                                 per_direction))
@@ -555,12 +556,12 @@ class Bench:
                         if hooks is not None:
                             hooks.window(window_start, time.monotonic())
             result = Measurement.merge(f"relay {store}{suffix}", relayed_runs)
-            if hooks is not None:
-                await hooks.idle(self.args.hook_idle)
-                result.hooks = await asyncio.to_thread(hooks.figures)
             if profiler is not None:
                 result.profile = stop_profiler(profiler, workdir / "py-spy.txt")
                 profiler = None
+            if hooks is not None:
+                await hooks.idle(self.args.hook_idle)
+                result.hooks = await asyncio.to_thread(hooks.figures)
             after = _metric_values(service)
             writes = after.get("imsupport_store_write_seconds_count", 0) \
                 - before.get("imsupport_store_write_seconds_count", 0)

@@ -278,19 +278,21 @@ class HookLoad:
         self.windows.append((started, ended))
 
     @contextlib.contextmanager
-    def frozen(self, pid: int | None) -> Iterator[None]:
+    def frozen(self, *pids: int | None) -> Iterator[None]:
         """The service stopped (SIGSTOP) for a direct round: without webhooks
         it idles through them, so the direct baseline has the cores to
-        itself; the deliverer must not take them from it here either."""
-        if pid is None:
-            yield
-            return
-        os.kill(pid, signal.SIGSTOP)
+        itself; the deliverer must not take them from it here either. Give
+        the profiler's pid too: it would count the stopped threads as busy
+        where they stopped."""
+        stopped = [pid for pid in pids if pid is not None]
+        for pid in stopped:
+            os.kill(pid, signal.SIGSTOP)
         started = time.monotonic()
         try:
             yield
         finally:
-            os.kill(pid, signal.SIGCONT)
+            for pid in reversed(stopped):
+                os.kill(pid, signal.SIGCONT)
             self.frozen_seconds += time.monotonic() - started
 
     async def idle(self, seconds: float) -> None:
