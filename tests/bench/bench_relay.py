@@ -3,6 +3,7 @@ Relay benchmark: messages per second through imsupport against a direct
 baseline through the same Prosody, measured in one run.
 
     python -m tests.bench.bench_relay [--chats N] [--messages M] [--stores sqlite,postgresql]
+                                      [--webhooks]
 
 (``scripts/bench`` prepares the machine and the virtualenv, then runs this.)
 
@@ -59,6 +60,10 @@ Prosody, would bound the baseline. This process, Prosody and imsupport share
 the machine's cores (2 on the reference machine): the table shows how much
 CPU each used during the runs, so you can see which one was saturated.
 
+``--webhooks`` measures each store a second time, on a fresh store and
+service, with webhooks flowing to a local receiver and a backlog of outbox
+events to deliver, and prints both side by side (see tests/bench/hookload.py).
+
 ``--profile`` also samples imsupport with py-spy during each relay phase
 (``pip install py-spy``) and prints where its main thread spends its time.
 Sampling costs CPU on the same cores, so the throughput of a profiled run is
@@ -88,6 +93,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tests.bench import hookload
 from tests.bench.fastclient import FastClient, Incoming, XmppFailure
 from tests.e2e.prosody import Prosody, ProsodyError
 from tests.e2e.service import (
@@ -168,6 +174,7 @@ class Measurement:
     notes: list[str] = field(default_factory=list)
     store_write_ms: float | None = None
     profile: str | None = None
+    hooks: hookload.HookFigures | None = None   # a webhook run's deliveries
 
     @property
     def rate(self) -> float:
@@ -226,13 +233,15 @@ def safePrefix(flows: int) -> str:
     """A random body prefix that imsupport's profanity and link filters let
     through with every flow number after it: a random "b3f4fa6:" can read as
     a rude word once digits count as letters, and a blocked message would
-    stall the run."""
+    stall the run. The sequence number after the flow has two digits or
+    more: two single characters apart ("4 6") read as a word spelled out,
+    which blocked about one message in 40,000."""
     if not _FILTER:
         from imsupport.core.filters import MessageFilter
         _FILTER.append(MessageFilter.fromConfig([], []))
     while True:
         prefix = f"b{secrets.token_hex(3)}:"
-        if not any(_FILTER[0].check(f"{prefix}{i} 1 1 xxxx") for i in range(flows)):
+        if not any(_FILTER[0].check(f"{prefix}{i} 00 1 xxxx") for i in range(flows)):
             return prefix
 
 
@@ -259,7 +268,7 @@ async def measure(name: str, flows: list[Flow], *, window: int, body_bytes: int,
         flow.next_seq += 1
         i = flow.index
         flow.sender.transport.write(b"".join((  # type: ignore[union-attr]
-            head[i], str(seq).encode(), mid, f"{i} {seq} {clock()}".encode(), tail)))
+            head[i], str(seq).encode(), mid, f"{i} {seq:02d} {clock()}".encode(), tail)))
 
     def handler_for(receiver: FastClient) -> Callable[[Incoming], None]:
         def on_message(m: Incoming) -> None:
@@ -456,16 +465,18 @@ class Bench:
 
     # -- a relay run through imsupport --
 
-    async def relay(self, store: str, pairs: list[tuple[str, FastClient, str, FastClient, str]]
-                    ) -> list[Measurement]:
+    async def relay(self, store: str, pairs: list[tuple[str, FastClient, str, FastClient, str]],
+                    webhooks: bool = False) -> list[Measurement]:
         """Set up imsupport on ``store`` with N active chats, then measure in
         rounds, alternating a relay run and a direct run (ABBA order), so
         both see the same state of this (virtual, shared) machine.
-        Returns [direct measured alongside, relay]."""
+        Returns [direct measured alongside, relay]. ``webhooks``: with a
+        webhook receiver and an outbox backlog (tests/bench/hookload.py)."""
         assert self.prosody is not None
         prosody, n = self.prosody, self.n
-        tag = {"sqlite": "sq", "postgresql": "pg", "memory": "mem"}[store]
-        workdir = self.tmp / f"imsupport-{store}"
+        tag = {"sqlite": "sq", "postgresql": "pg", "memory": "mem"}[store] + ("wh" * webhooks)
+        suffix = hookload.SUFFIX if webhooks else ""
+        workdir = self.tmp / f"imsupport-{store}{'-webhooks' * webhooks}"
         workdir.mkdir()
         if store == "memory":
             url = "memory:"
@@ -475,18 +486,28 @@ class Bench:
             schema = f"bench_{secrets.token_hex(4)}"
             url = _with_schema(self.args.pg_url, schema)
             self.cleanup.callback(drop_schema, self.args.pg_url, schema)
+        hooks: hookload.HookLoad | None = None
+        if webhooks:
+            hooks = hookload.HookLoad(workdir, self.args.hook_backlog)
+            self.cleanup.callback(hooks.stop)
+            hooks.start_receiver()
+            say(f"{store}: webhook receiver up (pid {hooks.pid}); filling the outbox")
+            say(f"{store}: {await hooks.fill(url)}")
         operators = await self.accounts_online(f"{tag}op", n)
         clients: list[FastClient] = []
         config = make_config(
             prosody, free_port(), url, workdir=workdir,
             operators=[{"jid": op.bare, "name": f"Op {i}", "languages": ["en"], "max_chats": 1}
                        for i, op in enumerate(operators)],
-            nodes_toml=_nodes_toml([op.bare for op in operators]), extra_toml=UNTHROTTLED)
+            nodes_toml=_nodes_toml([op.bare for op in operators]),
+            extra_toml=UNTHROTTLED + (hooks.config_toml() if hooks else ""))
         service = ImsupportProcess(config, workdir, ready_timeout=30)
         self.cleanup.callback(_stop_service, service)
         profiler: subprocess.Popen[bytes] | None = None
         try:
             started = time.monotonic()
+            if hooks is not None:
+                hooks.service_started()
             # In this thread, not a worker: the harness starts the child with
             # PR_SET_PDEATHSIG, which fires when the *thread* that forked it ends.
             service.start()
@@ -503,6 +524,8 @@ class Bench:
                 backend = await asyncio.to_thread(pg_backend_pid, self.args.pg_url, schema)
                 if backend is not None:
                     pids["postgres backend"] = backend
+            if hooks is not None and hooks.pid is not None:
+                pids["receiver"] = hooks.pid
             rounds, per_direction = self.rounds, self.per_round
             say(f"{store}: {n} chats active; {rounds} rounds of {2 * n * per_direction} relayed "
                 + ("messages" if self.args.no_direct else
@@ -515,20 +538,30 @@ class Bench:
                 order = ("relay", "direct") if r % 2 == 0 else ("direct", "relay")
                 for kind in order:
                     if kind == "direct" and pairs:
-                        direct_runs.append(await self.measure_direct(
-                            pairs, f"direct ({store} round {r + 1})", per_direction))
+                        with hooks.frozen(service.pid, profiler and profiler.pid) if hooks \
+                                else contextlib.nullcontext():
+                            direct_runs.append(await self.measure_direct(
+                                pairs, f"direct ({store}{suffix} round {r + 1})",
+                                per_direction))
                     elif kind == "relay":
+                        window_start = time.monotonic()
                         relayed_runs.append(await measure(
-                            f"relay {store} round {r + 1}", make_flows(chat_pairs, per_direction),
+                            f"relay {store}{suffix} round {r + 1}",
+                            make_flows(chat_pairs, per_direction),
                             window=self.args.window, body_bytes=self.args.body_bytes,
                             stall_timeout=self.args.stall_timeout, pids=pids,
                             check=lambda: self._relay_alive(service),
                             diagnostics=lambda: _metrics_summary(service) + service.log_tail(30)
                             + prosody.log_tail(10)))
-            result = Measurement.merge(f"relay {store}", relayed_runs)
+                        if hooks is not None:
+                            hooks.window(window_start, time.monotonic())
+            result = Measurement.merge(f"relay {store}{suffix}", relayed_runs)
             if profiler is not None:
                 result.profile = stop_profiler(profiler, workdir / "py-spy.txt")
                 profiler = None
+            if hooks is not None:
+                await hooks.idle(self.args.hook_idle)
+                result.hooks = await asyncio.to_thread(hooks.figures)
             after = _metric_values(service)
             writes = after.get("imsupport_store_write_seconds_count", 0) \
                 - before.get("imsupport_store_write_seconds_count", 0)
@@ -542,7 +575,7 @@ class Bench:
                 result.notes.append(f"imsupport counted {relayed:.0f} relayed messages, "
                                     f"the clients {result.messages}")
             if direct_runs:
-                return [Measurement.merge(f"direct ({store})", direct_runs), result]
+                return [Measurement.merge(f"direct ({store}{suffix})", direct_runs), result]
             return [result]
         finally:
             if profiler is not None:
@@ -550,6 +583,8 @@ class Bench:
                 profiler.wait()
             await asyncio.to_thread(_stop_service, service)
             await self.close_clients(operators + clients)
+            if hooks is not None:
+                hooks.stop()
 
     async def _wait_free(self, service: ImsupportProcess, operators: list[FastClient],
                          timeout: float = 30.0) -> None:
@@ -890,10 +925,12 @@ def report(args: argparse.Namespace, results: list[Measurement], setup_seconds: 
             f"(half each way) in {args.rounds} rounds, up to {args.window} in flight per "
             f"direction, {args.body_bytes}-byte bodies; {cores} CPU cores shared by Prosody, "
             f"imsupport and the clients"), ""]
-    header = (f"{'run':<22}{'messages':>9}{'seconds':>9}{'msg/s':>9}{'vs direct':>11}"
+    w = max([22] + [len(r.name) + 2 for r in results])
+    header = (f"{'run':<{w}}{'messages':>9}{'seconds':>9}{'msg/s':>9}{'vs direct':>11}"
               f"{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}   CPU% of one core during the run")
     out += [header, "-" * len(header)]
     ratios: list[tuple[Measurement, float]] = []
+    relays: list[tuple[str, float, float | None, hookload.HookFigures | None]] = []
     base: Measurement | None = None
     for r in results:
         if r.name.startswith("direct"):
@@ -903,9 +940,11 @@ def report(args: argparse.Namespace, results: list[Measurement], setup_seconds: 
             ratio = f"{r.rate / base.rate:.2f}"
         else:
             ratio = "-"
+        if not r.name.startswith("direct"):
+            relays.append((r.name, r.rate, base.rate if base else None, r.hooks))
         cpu = ", ".join(f"{k} {100 * v / r.seconds:.0f}" for k, v in r.cpu.items()) \
             if r.seconds else ""
-        out.append(f"{r.name:<22}{r.messages:>9}{r.seconds:>9.2f}{r.rate:>9.0f}{ratio:>11}"
+        out.append(f"{r.name:<{w}}{r.messages:>9}{r.seconds:>9.2f}{r.rate:>9.0f}{ratio:>11}"
                    f"{r.percentile_ms(50):>9.1f}{r.percentile_ms(99):>9.1f}"
                    f"{max(r.latencies_ns, default=0) / 1e6:>9.1f}   {cpu}")
     out += ["", (f"msg/s: measured messages (both directions) / time from the first send to "
@@ -920,7 +959,7 @@ def report(args: argparse.Namespace, results: list[Measurement], setup_seconds: 
                    f"apart: the noise of this machine; each ratio uses its own phase's)")
     for r in results:
         extra = []
-        if r.store_write_ms is not None and not r.name.endswith("memory"):
+        if r.store_write_ms is not None and "memory" not in r.name:
             extra.append(f"mean store write (decide -> committed) {r.store_write_ms:.1f} ms")
         if r.reordered or r.wrong_from:
             extra.append(f"{r.reordered} out of order, {r.wrong_from} from an unexpected address")
@@ -933,6 +972,7 @@ def report(args: argparse.Namespace, results: list[Measurement], setup_seconds: 
         verdict = "meets" if ratio >= GOAL else "BELOW"
         out.append(f"{r.name}: {ratio:.2f} of direct -- {verdict} the goal of {GOAL:.2f} "
                    f"(a bare relay without storage reaches about {BARE_RELAY:.2f})")
+    out += hookload.summary(relays)
     out.append(f"set-up and teardown took {setup_seconds:.0f}s")
     for r in results:
         if r.profile:
@@ -950,6 +990,10 @@ async def run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> list[M
     results: list[Measurement] = []
     for store in args.stores:
         results += await bench.relay(store, pairs)
+        if args.webhooks and store != "memory":
+            results += await bench.relay(store, pairs, webhooks=True)
+        elif args.webhooks:
+            say("memory: no webhook run (an in-memory outbox cannot be filled before start)")
     if not args.stores and pairs:
         results.append(Measurement.merge("direct", [
             await bench.measure_direct(pairs, f"direct round {r + 1}", bench.per_round)
@@ -983,6 +1027,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--stall-timeout", type=float, default=30.0,
                    help="give up when no message arrives for this long (default 30 s)")
     p.add_argument("--no-direct", action="store_true", help="skip the direct baseline runs")
+    p.add_argument("--webhooks", action="store_true",
+                   help="measure each store again with webhooks flowing to a local receiver "
+                        "and an outbox backlog to deliver; print both")
+    p.add_argument("--hook-backlog", type=int, default=hookload.BACKLOG,
+                   help="with --webhooks: events put in the outbox before the service starts "
+                        f"(default {hookload.BACKLOG:,})")
+    p.add_argument("--hook-idle", type=float, default=5.0,
+                   help="with --webhooks: seconds of webhooks and no chat traffic after the "
+                        "relay rounds, to see the delivery rate alone (default 5)")
     p.add_argument("--profile", action="store_true",
                    help="sample imsupport with py-spy during each relay run (slows it down)")
     p.add_argument("--keep", action="store_true",
