@@ -96,7 +96,7 @@ def _split(run: StoreRun) -> list[str]:
             store = _median(run.direct, kind, label)
             parts = [f"{part.split(': ', 1)[1]} {_ms(_median(run.direct, part, label))}"
                      for part in (f"{kind}: chatFacts()", f"{kind}: nodeStats()",
-                                  f"{kind}: chatFacts(operator=)", f"{kind}: outbox scan")
+                                  f"{kind}: chatFacts(operator=)", f"{kind}: operatorStates()")
                      if part in run.direct]
             split = ""
             if f"{kind}: SQL" in run.direct:

@@ -10,7 +10,7 @@ search index and triggers) and closes it. ``time`` opens it and times the
 store calls behind the API routes, directly: ``findChats(q=..., limit=101)``
 (what ``GET /chats?q=`` asks for), ``chatFacts(node, since, until)``
 and then the pure ``nodeStats`` on its result, the operator's
-``chatFacts(..., operator=)`` and outbox scan (``stateChanges``), and
+``chatFacts(..., operator=)`` and state changes (``operatorStates``), and
 ``chatEvents(id)``. Then, for fewer calls, it runs the very same SQL
 programs on a plain driver connection, timing the database (execute and
 fetch) apart from the Python that turns the rows into records and facts.
@@ -32,7 +32,6 @@ from twisted.internet.task import react
 from imsupport.core.statistics import nodeStats
 from imsupport.store import makeStore, sql, sqlitePath, sqlsearch, sqlstats
 from imsupport.store.sql import Program, Query
-from imsupport.web.api.stats import stateChanges
 
 
 @dataclass(frozen=True)
@@ -98,11 +97,11 @@ async def _timeStore(store: Any, calls: Sequence[Call], timings: Timings | None,
             jid, since, until = call.args
             await store.chatFacts(None, since, until, operator=jid)
             middle = clock()
-            await stateChanges(store, jid, since, until)
+            await store.operatorStates(jid, since, until)
             if timings is not None:
                 _add(timings, "operator stats: chatFacts(operator=)", call.label,
                      1000 * (middle - started))
-                _add(timings, "operator stats: outbox scan", call.label,
+                _add(timings, "operator stats: operatorStates()", call.label,
                      1000 * (clock() - middle))
         elif call.kind == "history":
             await store.chatEvents(call.args[0])
