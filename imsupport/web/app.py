@@ -3,8 +3,9 @@ The web side: a Klein app built around the running service's parts:
 /healthz, /metrics, and the files' routes (SPEC 14, 16): ``PUT /upload/{slot}``,
 ``GET``/``HEAD /f/{token}/{name}`` (web/files.py) and the one-time upload
 page ``/u/{token}`` (web/page.py), and the JSON API under ``/api/v1/``
-(web/api/, its own Klein app built from its OpenAPI document). The web chat
-and admin pages mount here too. ``site()`` is the Site to listen with: its requests refuse bodies
+(web/api/, its own Klein app built from its OpenAPI document), and the
+admin and analyst pages under ``/admin/`` (web/admin/, its own Klein app).
+The web chat mounts here too. ``site()`` is the Site to listen with: its requests refuse bodies
 over the upload limit before reading them (web/limits.py).
 """
 from __future__ import annotations
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from imsupport.core.links import TranscriptLinks
     from imsupport.core.ports import Support
     from imsupport.store.interfaces import IStore
+    from imsupport.web.admin import AdminSite
     from imsupport.web.api import ApiSide
 
 
@@ -51,7 +53,7 @@ class WebSide:
                  uploads: Callable[[], "Uploads | None"] = lambda: None,
                  blobs: "Blobs | None" = None, public_url: str = "",
                  api: "ApiSide | None" = None, links: "TranscriptLinks | None" = None,
-                 store: "IStore | None" = None) -> None:
+                 store: "IStore | None" = None, admin: "AdminSite | None" = None) -> None:
         """``uploads`` is the core's (None until the core is up), ``blobs``
         the store of the files' bytes, ``public_url`` what ``[web]
         public_url`` says; the file routes answer 503 until both are there."""
@@ -64,6 +66,7 @@ class WebSide:
         self.files = FileRoutes(self.fileParts)
         self.pages = UploadPages(self.fileParts)
         self.api = api  # the JSON API under /api/v1/ (web/api/)
+        self.admin = admin  # the admin and analyst pages under /admin/ (web/admin/)
         # earlier chats' transcripts behind operators' signed links (core/links.py)
         self.transcripts = None if links is None or store is None else TranscriptPages(
             links, store, self._operatorName)
@@ -129,6 +132,12 @@ class WebSide:
         if self.api is None:
             raise NotFound()
         return self.api.resource()
+
+    @app.route("/admin/", branch=True)
+    def adminBranch(self, request: IRequest) -> KleinResource:
+        if self.admin is None:
+            raise NotFound()
+        return self.admin.resource()
 
     @app.handle_errors(Exception)
     def failed(self, request: IRequest, failure: Failure) -> bytes:
