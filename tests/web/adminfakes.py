@@ -77,7 +77,8 @@ class Admin:
                               public_url)
         self.side = WebSide(lambda: self.core, lambda: True, lambda: True, api=self.api,
                             admin=self.site)
-        self.treq = HTTPClient(RequestTraversalAgent(self.side.resource()), cookiejar=NoJar(),
+        self.agent = RequestTraversalAgent(self.side.resource())
+        self.treq = HTTPClient(self.agent, cookiejar=NoJar(),
                                data_to_body_producer=_SynchronousProducer)
         self.jar: dict[str, str] = {}
 
