@@ -17,6 +17,7 @@ from imsupport.configweb import WebUser
 from imsupport.core.statistics import ANSWER_TARGET
 from imsupport.store.interfaces import IStore
 from imsupport.web.admin.app import AdminSite
+from imsupport.web.admin.layout import plainAsset
 from imsupport.web.admin.users import Run, WebUsers, inPlace
 from imsupport.web.api.app import ApiSide
 from imsupport.web.api.ports import CoreRef
@@ -27,8 +28,10 @@ __all__ = ["AdminSite", "build"]
 def build(api: ApiSide, core: CoreRef, store: IStore, clock: IReactorTime,
           users: Iterable[WebUser], public_url: str = "",
           answer_target: float = ANSWER_TARGET,
-          run: "Run[bool] | Callable[..., Any]" = inPlace) -> AdminSite:
+          run: "Run[bool] | Callable[..., Any]" = inPlace,
+          asset: Callable[[str], str] = plainAsset) -> AdminSite:
     """``users``: ``[[web_users]]``; ``run`` runs a password check (the
-    runner: in a thread, not to hold up the reactor)."""
+    runner: in a thread, not to hold up the reactor); ``asset``: a static
+    file's URL by its name (``/static/<name>`` unless given)."""
     return AdminSite(api, core, store, clock, WebUsers(users, run=run), public_url,
-                     answer_target)
+                     answer_target, asset)

@@ -9,7 +9,7 @@ uses; no rule of the service is decided here.
 from __future__ import annotations
 
 import json
-from typing import Any, Generator, Mapping
+from typing import Any, Callable, Generator, Mapping
 
 from klein import Klein
 from klein.interfaces import ISession
@@ -29,7 +29,7 @@ from imsupport.web.admin.dashboard import dashboard
 from imsupport.web.admin.directory import DirectoryPage
 from imsupport.web.admin.edits import FIELDS, Edits
 from imsupport.web.admin.guard import Guard, anyone, changing, reading
-from imsupport.web.admin.layout import message, secureHeaders, url
+from imsupport.web.admin.layout import Assets, message, plainAsset, url
 from imsupport.web.admin.live import LiveFeed, liveState
 from imsupport.web.admin.login import LOGIN_FIELDS, LOGOUT_FIELDS, LoginPages
 from imsupport.web.admin.sessions import CookiePolicy, Sessions, Viewer
@@ -67,14 +67,16 @@ class AdminSite:
 
     def __init__(self, api: ApiSide, core: CoreRef, store: IStore, clock: IReactorTime,
                  users: WebUsers, public_url: str = "",
-                 answer_target: float = ANSWER_TARGET) -> None:
+                 answer_target: float = ANSWER_TARGET,
+                 asset: Callable[[str], str] = plainAsset) -> None:
         """``public_url``: ``[web] public_url``; an https one makes the
-        session cookie Secure."""
+        session cookie Secure. ``asset``: a static file's URL by its name
+        (the web side's static files give versioned ones)."""
         self.api = api
         self.core = core
         self.sessions = Sessions(users, clock, CookiePolicy(
             secure=public_url.lower().startswith("https://")))
-        self.guard = Guard(self.sessions)
+        self.guard = Guard(self.sessions, Assets(asset))
         self.login = LoginPages(users, self.sessions, Throttle(clock))
         self.live = LiveFeed(lambda: liveState(core), clock)
         self.stats = StatsPages(store, clock, api, answer_target)
@@ -250,7 +252,7 @@ class AdminSite:
 
     @app.handle_errors(Exception)
     def failed(self, request: IRequest, failure: Failure) -> bytes:
-        secureHeaders(request)
+        self.guard.dress(request)
         request.responseHeaders.removeHeader(b"content-disposition")
         session = ISession(request, None)
         viewer = self.sessions.viewer(session) if session is not None else None

@@ -11,11 +11,11 @@ from typing import Any
 from twisted.web.iweb import IRequest
 from twisted.web.template import Tag, tags
 
-from imsupport.web.admin.layout import STATIC, document, table, url
+from imsupport.web.admin.layout import document, table, url
 from imsupport.web.admin.sessions import Viewer
 from imsupport.web.api.ports import JSON
 
-SCRIPT = f"{STATIC}/admin/dashboard.js"
+SCRIPT = "admin/dashboard.js"
 COUNTS = (("total", "Operators"), ("online", "Online"), ("free", "Free"),
           ("busy", "Busy"), ("afk", "Away"), ("offline", "Offline"))
 

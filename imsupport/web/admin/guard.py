@@ -20,12 +20,13 @@ from urllib.parse import parse_qsl, urlsplit
 from klein import Authorization, RequestComponent, Requirer
 from klein.interfaces import EarlyExit, ISession, NoSuchSession
 from twisted.internet.defer import Deferred
+from twisted.python.components import Componentized
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 from twisted.web.resource import Resource
 from zope.interface import Interface
 
-from imsupport.web.admin.layout import PREFIX, message, secureHeaders, url
+from imsupport.web.admin.layout import PREFIX, Assets, IAssets, message, secureHeaders, url
 from imsupport.web.admin.sessions import IChanger, IViewer, Sessions
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,14 +71,21 @@ def formArgs(request: IRequest, body: bytes) -> dict[bytes, list[bytes]]:
 
 
 class Guard:
-    def __init__(self, sessions: Sessions, max_form: int = MAX_FORM) -> None:
+    def __init__(self, sessions: Sessions, assets: Assets | None = None,
+                 max_form: int = MAX_FORM) -> None:
         self.sessions = sessions
+        self.assets = assets or Assets()
         self.max_form = max_form
 
     def prepare(self, request: IRequest) -> Deferred[Any]:
-        secureHeaders(request)
+        self.dress(request)
         self._readForm(request)
         return self.sessions.procure(request).addErrback(self._noSession)
+
+    def dress(self, request: IRequest) -> None:
+        """The headers of every answer, and the static files' URLs."""
+        secureHeaders(request)
+        cast(Componentized, request).setComponent(IAssets, self.assets)
 
     def _readForm(self, request: IRequest) -> None:
         body = b""

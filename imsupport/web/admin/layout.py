@@ -8,19 +8,22 @@ no caching.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence, cast
 from urllib.parse import urlencode
 
 from klein import Form, RenderableForm
 from klein.interfaces import ISession
+from twisted.python.components import Componentized
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
 from twisted.web.template import Tag, flatten, tags
+from zope.interface import Interface
 
 PREFIX = "/admin"
-STATIC = "/static"
-CSS = f"{STATIC}/admin/admin.css"
-CHART_JS = f"{STATIC}/vendor/chart.umd.min.js"
+# static files by name (imsupport/web/static/), their URLs made by Assets
+CSS = "admin/admin.css"
+CHART_JS = "vendor/chart.umd.min.js"
 CSP = (b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        b"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 HEADERS = {
@@ -33,6 +36,26 @@ HEADERS = {
 URLENCODED = RenderableForm.ENCTYPE_URL_ENCODED
 NAV = (("Dashboard", "/"), ("Statistics", "/stats"), ("Archive", "/chats"),
        ("Directory", "/directory"), ("Switches", "/switches"))
+
+
+def plainAsset(name: str) -> str:
+    return f"/static/{name}"
+
+
+class IAssets(Interface):
+    """The request's Assets (guard.py puts them on every admin request)."""
+
+
+@dataclass(frozen=True)
+class Assets:
+    """A static file's URL by its name: the static files' own (versioned)
+    URLs when the web side gives them, else plain ``/static/<name>``."""
+    url: Callable[[str], str] = plainAsset
+
+
+def asset(request: IRequest, name: str) -> str:
+    found = cast(Componentized, request).getComponent(IAssets)
+    return (found if isinstance(found, Assets) else Assets()).url(name)
 
 
 def secureHeaders(request: IRequest) -> None:
@@ -96,7 +119,7 @@ def document(request: IRequest, title: str, body: Sequence[Any], viewer: Any = N
              note: str = "", error: str = "") -> bytes:
     """A whole page: the navigation for a signed-in ``viewer`` (with the
     log-out form), ``body`` in <main> after the ``note`` (what the last
-    change did) or ``error``, ``scripts`` by URL (deferred)."""
+    change did) or ``error``, ``scripts`` by static file name (deferred)."""
     request.setResponseCode(status)
     request.setHeader(b"content-type", b"text/html; charset=utf-8")
     header: list[Any] = [tags.a("imsupport", href=url("/"), class_="brand")]
@@ -109,8 +132,9 @@ def document(request: IRequest, title: str, body: Sequence[Any], viewer: Any = N
                                button("Log out", value="logout"), class_="who"))
     head = [tags.meta(charset="utf-8"),
             tags.meta(name="viewport", content="width=device-width, initial-scale=1"),
-            tags.title(f"{title} - imsupport"), tags.link(rel="stylesheet", href=CSS)]
-    head += [tags.script(src=src, defer="defer") for src in scripts]
+            tags.title(f"{title} - imsupport"),
+            tags.link(rel="stylesheet", href=asset(request, CSS))]
+    head += [tags.script(src=asset(request, name), defer="defer") for name in scripts]
     return flattened(tags.html(lang="en")(
         tags.head(*head),
         tags.body(tags.header(*header), Tag("main")(  # tags lacks <main>

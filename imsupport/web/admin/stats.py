@@ -24,14 +24,14 @@ from imsupport.core.model import Directory
 from imsupport.core.statistics import ANSWER_TARGET, byNode, nodeSeries, nodeStats, stepFor
 from imsupport.store.interfaces import IStore
 from imsupport.web.admin.dashboard import duration
-from imsupport.web.admin.layout import CHART_JS, STATIC, document, field, table, url
+from imsupport.web.admin.layout import CHART_JS, document, field, table, url
 from imsupport.web.admin.sessions import Viewer
 from imsupport.web.api.app import ApiSide
 from imsupport.web.api.errors import ApiError, badRequest
 from imsupport.web.api.ports import JSON, isoTime
 from imsupport.web.api.stats import DEFAULT_DAYS
 
-SCRIPT = f"{STATIC}/admin/stats.js"
+SCRIPT = "admin/stats.js"
 FIGURES = (
     ("clients", "Clients", "count"), ("chats", "Chats", "count"),
     ("abandoned", "Abandoned", "count"), ("abandoned_rate", "Abandoned share", "share"),
