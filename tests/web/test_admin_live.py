@@ -47,13 +47,29 @@ def test_a_closed_connection_stops_the_looking_and_a_starting_service_says_so():
     live.open(second)
     assert first.written[1] == b'event: state\ndata: {"starting": true}\n\n'
     first.processingFailed(Exception("gone"))  # the browser went away
-    assert live.streams == {second}
+    assert set(live.streams) == {second}
     states.append({"queued": 2})
     clock.advance(2)
     assert second.written[-1] == b'event: state\ndata: {"queued": 2}\n\n'
     assert len(first.written) == 2
     second.finish()
     assert not live.streams and not clock.getDelayedCalls()
+
+
+def test_a_stream_that_no_longer_holds_is_ended():
+    states: list = [{"queued": 0}]
+    live, clock = feed(states)
+    holding = [True]
+    request = DummyRequest([b"live"])
+    ended: list = []
+    live.open(request, lambda: holding[0]).addCallback(ended.append)
+    clock.advance(2)
+    assert not ended
+    holding[0] = False
+    states.append({"queued": 1})
+    clock.advance(2)
+    assert ended == [None] and not live.streams and len(request.written) == 2
+    assert not clock.getDelayedCalls()
 
 
 def test_clockwork_is_left_out_of_the_comparison_only():

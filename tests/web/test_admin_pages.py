@@ -13,6 +13,7 @@ import pytest_twisted
 
 from imsupport.core.model import ChatEvent, Operator
 from imsupport.web.admin.layout import CSP
+from imsupport.web.admin.sessions import IDLE
 from tests.unit.fakes import ALICE, BOB, IVAN, START, online
 from tests.web.adminfakes import ALAN, HOSTILE, HOSTILE_CLIENT, Admin
 
@@ -100,6 +101,43 @@ async def test_the_live_stream_sends_the_state_as_server_sent_events():
     admin.clock.advance(16)
     admin.agent.flush()
     assert b"".join(chunks).decode().endswith(": ping\n\n")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_stream_ends_when_its_session_does():
+    admin = hostile()
+    await admin.login()
+    cookie = "; ".join(f"{k}={v}" for k, v in admin.jar.items())
+    response = await admin.treq.request("GET", "http://x/admin/live",
+                                        headers={"Cookie": cookie})
+    chunks: list[bytes] = []
+    ended: list = []
+    collect = Collect(chunks)
+    collect.connectionLost = ended.append
+    response.deliverBody(collect)
+    admin.clock.advance(IDLE - 10)
+    admin.agent.flush()
+    assert admin.site.live.streams and not ended, "a stream is not activity, but holds"
+    admin.clock.advance(10)
+    admin.agent.flush()
+    assert not admin.site.live.streams and ended, "idle: the stream is ended"
+    assert admin.site.live._loop is None, "and nothing looks any more"
+    page = await admin.get("/live")
+    assert page.code == 303 and page.header("location").startswith("/admin/login")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_stream_ends_at_logout():
+    admin = hostile()
+    await admin.login()
+    cookie = "; ".join(f"{k}={v}" for k, v in admin.jar.items())
+    response = await admin.treq.request("GET", "http://x/admin/live",
+                                        headers={"Cookie": cookie})
+    response.deliverBody(Collect([]))
+    await admin.post("/logout", {"action": "logout"})
+    admin.clock.advance(2)
+    admin.agent.flush()
+    assert not admin.site.live.streams
 
 
 class Collect:

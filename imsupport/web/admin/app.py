@@ -112,7 +112,8 @@ class AdminSite:
 
     @reading(app.route("/live", methods=["GET"]))
     def liveStream(self, request: IRequest, viewer: Viewer) -> Deferred[None]:
-        return self.live.open(request)
+        session = ISession(request)
+        return self.live.open(request, lambda: self.sessions.holds(session))
 
     @reading(app.route("/stats", methods=["GET"]))
     @inlineCallbacks

@@ -7,7 +7,9 @@ While a stream is open the feed looks at the state every ``every``
 seconds and sends an ``event: state`` when something other than the
 clock changed (waits and talk times grow by themselves: the page counts
 them on from the last state); a ``: ping`` comment every ``ping`` seconds
-keeps proxies from closing a quiet stream. No stream open, no looking.
+keeps proxies from closing a quiet stream. No stream open, no looking. A
+stream whose log-in no longer holds (logged out, idle, password changed)
+is ended at the next look; the browser's reconnect then meets the log-in.
 """
 from __future__ import annotations
 
@@ -73,21 +75,24 @@ class LiveFeed:
         self.clock = clock
         self.every = every
         self.ping = ping
-        self.streams: set[IRequest] = set()
+        self.streams: dict[IRequest, Callable[[], bool]] = {}
+        self._done: dict[IRequest, Deferred[None]] = {}
         self._loop: LoopingCall | None = None
         self._last: Any = None
         self._quiet_since = 0.0
 
-    def open(self, request: IRequest) -> Deferred[None]:
-        """A stream for ``request``: the state now, then its changes. The
-        Deferred never fires; Klein cancels it when the browser goes."""
+    def open(self, request: IRequest,
+             holds: Callable[[], bool] = lambda: True) -> Deferred[None]:
+        """A stream for ``request``, while ``holds()``: the state now, then
+        its changes. Klein cancels the Deferred when the browser goes; it
+        fires when the feed ends the stream."""
         request.setHeader(b"content-type", b"text/event-stream; charset=utf-8")
         request.setHeader(b"cache-control", b"no-store")
         request.setHeader(b"x-accel-buffering", b"no")  # nginx: do not hold events back
         request.write(f"retry: {RETRY}\n\n".encode())
         state = self.state()
         request.write(frame("state", state if state is not None else {"starting": True}))
-        self.streams.add(request)
+        self.streams[request] = holds
         if self._loop is None:  # the first stream: what it has is what all have
             self._last = withoutClockwork(state)
             self._loop = LoopingCall(self._tick)
@@ -95,18 +100,28 @@ class LiveFeed:
             self._loop.start(self.every, now=False)
         self._quiet_since = self.clock.seconds()
         done: Deferred[None] = Deferred(lambda _: self._close(request))
+        self._done[request] = done
         request.notifyFinish().addBoth(  # type: ignore[attr-defined]
             lambda _: self._close(request))
         return done
 
     def _close(self, request: IRequest) -> None:
-        self.streams.discard(request)
+        self.streams.pop(request, None)
+        self._done.pop(request, None)
         if not self.streams and self._loop is not None:
             if self._loop.running:
                 self._loop.stop()
             self._loop = None
 
     def _tick(self) -> None:
+        for request, holds in list(self.streams.items()):
+            if not holds():
+                done = self._done.get(request)
+                self._close(request)
+                if done is not None:
+                    done.callback(None)  # Klein finishes the response
+        if not self.streams:
+            return
         now = self.clock.seconds()
         try:
             state = self.state()

@@ -199,9 +199,10 @@ class Sessions:
         self.forget(session.identifier)
         self.policy.set(request, "", max_age=0)
 
-    def viewer(self, session: ISession) -> Viewer | None:
+    def viewer(self, session: ISession, touch: bool = True) -> Viewer | None:
         """Who the session is signed in as, while the log-in holds: not
-        idle too long, the user still there with the same password."""
+        idle too long, the user still there with the same password.
+        ``touch``: this is a request of theirs (it counts as activity)."""
         binding = self.logins.get(session.identifier)
         if binding is None:
             return None
@@ -211,8 +212,16 @@ class Sessions:
                 or self.users.fingerprint(binding.name) != binding.fingerprint:
             del self.logins[session.identifier]
             return None
-        binding.seen = now
+        if touch:
+            binding.seen = now
         return Viewer(user.name, user.role)
+
+    def holds(self, session: ISession) -> bool:
+        """Whether a stream opened by this session may go on: its log-in
+        holds (a stream is no activity) and the session is not too old."""
+        made = self.made.get(session.identifier)
+        return made is not None and self.clock.seconds() - made < self.lifetime \
+            and self.viewer(session, touch=False) is not None
 
     def _authorize(self, interface: type[Interface], session: ISession,
                    data: Componentized) -> Viewer | None:

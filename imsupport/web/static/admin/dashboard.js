@@ -103,9 +103,13 @@
     }
   });
   source.addEventListener("error", () => {
-    if (note) {
-      note.textContent = "The live connection dropped; trying again...";
+    if (!note) {
+      return;
     }
+    // CLOSED: the reconnect met the log-in (the session ended); else it retries
+    note.textContent = source.readyState === EventSource.CLOSED
+      ? "Live updates stopped: your session has ended. Reload the page to log in again."
+      : "The live connection dropped; trying again...";
   });
   window.setInterval(tick, 1000);
 })();
