@@ -262,3 +262,55 @@ async def test_without_web_users_the_form_says_how_to_add_them():
     page = await admin.get("/login")
     assert page.code == 200 and "add [[web_users]] to the configuration file" in page.text
     assert "No web users" not in (await Admin(web_users=users(x=ADMIN)).get("/login")).text
+
+
+@pytest_twisted.ensureDeferred
+async def test_tries_sent_at_once_are_checked_one_at_a_time_per_address():
+    """A check in a thread takes time: a second try from the address while
+    the first is checked is refused unchecked, so a burst cannot pass the
+    slowdown before its first failure counts."""
+    from twisted.internet.defer import Deferred
+
+    admin = Admin()
+    held: list[Deferred] = []
+
+    def later(work):
+        d = Deferred()
+        held.append(d)
+        return d.addCallback(lambda _: work())
+    admin.users.run = later
+    form = await admin.get("/login")
+    data = {"name": ADA, "password": "wrong password", CSRF: form.csrf()}
+    first = admin.treq.request("POST", "http://x/admin/login", data=data,
+                               headers={"Cookie": f"{COOKIE.decode()}={admin.jar[COOKIE.decode()]}",
+                                        "Content-Type": "application/x-www-form-urlencoded"},
+                               allow_redirects=False)
+    page = await admin.request("POST", "/login", data=data)
+    assert page.code == 429 and "is being checked" in page.text
+    assert len(held) == 1
+    held[0].callback(None)
+    admin.agent.flush()
+    assert (await first).code == 403
+
+
+@pytest_twisted.ensureDeferred
+async def test_password_checks_take_turns():
+    """At most two argon2 checks at once (each takes its memory); the rest wait."""
+    from twisted.internet.defer import Deferred
+
+    admin = Admin()
+    held: list[Deferred] = []
+
+    def later(work):
+        d = Deferred()
+        held.append(d)
+        return d.addCallback(lambda _: work())
+    admin.users.run = later
+    checks = [admin.users.check(ADA, f"guess {i}") for i in range(4)]
+    checks.append(admin.users.check(ADA, PASSWORDS[ADA]))
+    assert len(held) == 2
+    for i in range(5):
+        held[i].callback(None)
+        assert len(held) == min(5, i + 3)
+    assert [await c for c in checks][:4] == [None] * 4
+    assert (await checks[4]).name == ADA

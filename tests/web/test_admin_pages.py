@@ -327,3 +327,11 @@ async def test_statistics_refuse_bad_periods_and_unknown_nodes():
 def test_operator_names_are_in_the_model():
     """The hostile name above is a legal display name: nothing refuses it."""
     assert Operator(IVAN, HOSTILE).name == HOSTILE
+
+
+@pytest_twisted.ensureDeferred
+async def test_admin_without_its_slash_leads_to_it():
+    admin = Admin()
+    response = await admin.treq.request("GET", "http://x/admin", allow_redirects=False)
+    assert response.code in (301, 308)
+    assert response.headers.getRawHeaders("location")[0].endswith("/admin/")

@@ -2,7 +2,9 @@
 ``/admin/login`` and ``/admin/logout`` (SPEC 17). A wrong name or
 password gets the same polite answer either way, and counts against the
 sender's address (throttle.py): after a few, tries from there wait before
-they are even checked. A right one starts a fresh session (sessions.py).
+they are even checked, and an address has one try checked at a time (so
+tries sent all at once do not each pass before the first failure counts).
+A right one starts a fresh session (sessions.py).
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ class LoginPages:
         self.users = users
         self.sessions = sessions
         self.throttle = throttle
+        self.checking: set[str] = set()  # addresses with a try being checked now
 
     def form(self, request: IRequest, wanted: str | None, name: str = "", error: str = "",
              status: int = 200) -> bytes:
@@ -81,7 +84,15 @@ class LoginPages:
             return self.form(request, next, name or "", status=429, error=(
                 f"Too many wrong passwords came from your address. Please wait {seconds} "
                 f"seconds, then try again."))
-        user = yield self.users.check(name or "", password or "")
+        if sender in self.checking:
+            request.setHeader(b"retry-after", b"1")
+            return self.form(request, next, name or "", status=429, error=(
+                "A log-in from your address is being checked; please try again in a moment."))
+        self.checking.add(sender)
+        try:
+            user = yield self.users.check(name or "", password or "")
+        finally:
+            self.checking.discard(sender)
         if user is None:
             self.throttle.failed(sender)
             log.info("Admin log-in refused for {name!r} from {address}", name=name,

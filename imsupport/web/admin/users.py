@@ -8,6 +8,8 @@ unknown name is checked against a hash of a random password), so the time
 an answer takes does not tell which names exist. The verification runs
 through ``run``: the runner passes a thread pool's, so the reactor is not
 held up for the tens of milliseconds argon2 takes; tests run it in place.
+At most ``at_once`` run at a time (each takes argon2's memory, 64 MiB by
+default); more wait their turn.
 """
 from __future__ import annotations
 
@@ -17,11 +19,12 @@ from typing import Callable, Iterable, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from twisted.internet.defer import Deferred, maybeDeferred, succeed
+from twisted.internet.defer import Deferred, DeferredSemaphore, maybeDeferred, succeed
 
 from imsupport.configweb import ADMIN, MAX_PASSWORD, WebUser
 
 T = TypeVar("T")
+AT_ONCE = 2  # password checks at a time
 Run = Callable[[Callable[[], T]], "Deferred[T]"]
 
 
@@ -36,9 +39,10 @@ def fingerprint(user: WebUser) -> str:
 
 class WebUsers:
     def __init__(self, users: Iterable[WebUser] = (), hasher: PasswordHasher | None = None,
-                 run: Run[bool] = inPlace) -> None:
+                 run: Run[bool] = inPlace, at_once: int = AT_ONCE) -> None:
         self.hasher = hasher or PasswordHasher()
         self.run = run
+        self.turns = DeferredSemaphore(at_once)
         self.users: dict[str, WebUser] = {}
         self._decoy: str | None = None
         self.load(users)
@@ -72,7 +76,7 @@ class WebUsers:
             except (VerificationError, InvalidHashError):
                 return False
 
-        d: Deferred[bool] = self.run(verify)
+        d: Deferred[bool] = self.turns.run(self.run, verify)
         return d.addCallback(lambda ok: user if ok and user is not None else None)
 
     def _decoyHash(self) -> str:
