@@ -20,6 +20,7 @@ from imsupport.web.admin.sessions import Viewer
 from imsupport.web.api.ports import JSON
 
 Form = Mapping[str, "str | None"]
+SCRIPT = "admin/directory.js"  # asks before a delete
 
 
 def text(given: Input, current: Any) -> str:
@@ -81,7 +82,8 @@ class DirectoryPage:
                 tags.p(f"Languages {', '.join(node.languages)}; {node.ring} ring; "
                        f"hours {node.schedule or 'always'} ({node.timezone})."),
                 table(("Group", "Wave", "Automatic", "Operators"), groups, "No groups."),
-                *self._edits("node", {"node": node.name}, _values(node, "groups"), NODE),
+                *self._edits("node", {"node": node.name}, _values(node, "groups"), NODE,
+                             f"Edit node {node.name}"),
                 *[f for g in node.groups for f in self._edits(
                     "group", {"node": node.name, "group": g.name}, _values(g), GROUP,
                     f"Edit group {g.name}")],
@@ -114,7 +116,8 @@ class DirectoryPage:
                 "webhook", {"id": h["id"]}, h, WEBHOOK, f"Edit {h['id']}")],
             *self._adding("webhook", {"id": None}, WEBHOOK, "Add a webhook")))
         return document(self.request, "Directory", body, self.viewer, status=status,
-                        here="/directory", note=note, error=error)
+                        here="/directory", note=note, error=error,
+                        scripts=[SCRIPT] if self.viewer.admin else [])
 
     def _refusedHere(self, kind: str, keys: Mapping[str, str | None]) -> Form | None:
         if self.refused is None or self.refused[0] != kind:

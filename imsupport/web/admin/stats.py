@@ -136,15 +136,16 @@ class StatsPages:
         query = {"from": figures["from"], "to": figures["to"], "node": figures["node"]}
         return document(request, "Statistics", [
             self._form(figures, nodes),
-            tags.section(class_="figures")(
+            tags.section(class_="figures narrow")(
                 tags.h2("The period"),
                 table(("Figure", "Value"), [(label, shown(figures["total"][key], kind))
                                             for key, label, kind in FIGURES])),
             tags.section(id="charts", class_="charts",
                          **{"data-src": url("/stats.json", **query)})(
                 tags.h2("Charts"),
-                *[tags.figure(tags.canvas(id=name, role="img", **{"aria-label": label}),
-                              tags.figcaption(label))
+                *[tags.figure(tags.div(class_="chart")(
+                    tags.canvas(id=name, role="img", **{"aria-label": label})),
+                    tags.figcaption(label))
                   for name, label in (("chart-chats", "Chats and abandoned chats"),
                                       ("chart-waits", "Queue wait and first response, "
                                                       "90th percentile (seconds)"),

@@ -121,5 +121,5 @@ class SwitchesPage:
             field("How", tags.select(name="mode")(tags.option("soft", value=SOFT),
                                                   tags.option("hard", value=HARD))),
             tags.div(class_="buttons")(button("Switch off", value="off"),
-                                       button("Switch on", value="on"))))
+                                       button("Switch on", value="on")), class_="filters"))
         return made

@@ -29,7 +29,7 @@
     const labels = data.series.map((s) => label(s.from, data.step));
     const options = {
       responsive: true, maintainAspectRatio: false, animation: false,
-      scales: { y: { beginAtZero: true } },
+      scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
     };
     chart("chart-chats", {
       type: "bar",
