@@ -53,6 +53,7 @@ from imsupport.configvalues import (
     unique,
     word,
 )
+from imsupport.configweb import WebUser, readWebUsers
 from imsupport.core.events import Webhook
 from imsupport.core.filters import MessageFilter
 from imsupport.core.model import Directory
@@ -61,8 +62,8 @@ from imsupport.core.statistics import ANSWER_TARGET
 
 __all__ = [
     "ApiToken", "Config", "ConfigError", "FiltersConfig", "LimitsConfig", "PluginsConfig",
-    "ServiceConfig", "StorageConfig", "WIRE_FACTOR", "WebConfig", "XmppConfig", "loadConfig",
-    "parseConfig",
+    "ServiceConfig", "StorageConfig", "WIRE_FACTOR", "WebConfig", "WebUser", "XmppConfig",
+    "loadConfig", "parseConfig",
 ]
 
 
@@ -176,6 +177,7 @@ class Config:
     hooks: HooksConfig = field(default_factory=HooksConfig)  # [hooks] (SPEC 15)
     webhooks: tuple[Webhook, ...] = ()  # [[webhooks]], seeded into the store at start
     stats: StatsConfig = field(default_factory=StatsConfig)  # [stats] (R-STAT-1)
+    web_users: tuple[WebUser, ...] = ()  # [[web_users]]: the admin pages' log-ins (SPEC 17)
 
 
 def _service(t: Table) -> ServiceConfig:
@@ -300,6 +302,7 @@ def parseConfig(text: str, path: str = "<string>") -> Config:
         hooks=readHooks(root.table("hooks")),
         webhooks=readWebhooks(root.tables("webhooks")),
         stats=root.table("stats").build(StatsConfig, answer_target=positiveNumber),
+        web_users=readWebUsers(root.tables("web_users")),
     )
     root.finish()
     return config

@@ -12,6 +12,7 @@ from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.internet.endpoints import serverFromString
+from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 
 from imsupport import __version__
@@ -29,6 +30,7 @@ from imsupport.hooks.seeding import seedWebhooks
 from imsupport.store import makeStore, redactUrl
 from imsupport.store.blobs import DiskBlobs
 from imsupport.store.interfaces import IStore
+from imsupport.web.admin import build as buildAdmin
 from imsupport.web.api import build as buildApi
 from imsupport.web.api import seedTokens
 from imsupport.web.app import WebSide
@@ -83,11 +85,18 @@ class ImsupportService(MultiService):
         self.chat = buildChat(lambda: self.core, self.store, reactor, config.xmpp.secret,
                               config.service.default_language, blobs=self.blobs,
                               widget_origins=web.widget_origins)
+        # the admin and analyst pages (SPEC 17): [[web_users]], passwords checked
+        # in a thread (argon2 takes tens of milliseconds), changes through the API
+        admin = buildAdmin(api, lambda: self.core, self.store, reactor, config.web_users,
+                           web.public_url, answer_target=config.stats.answer_target,
+                           run=lambda work: deferToThreadPool(reactor, reactor.getThreadPool(),
+                                                              work))
         self.web = WebSide(lambda: self.core, lambda: self.component.connected,
                            lambda: self.store_ready,
                            uploads=lambda: self.core.files if self.core is not None else None,
                            blobs=self.blobs, public_url=web.public_url, api=api,
-                           links=self.links, store=self.store, chat=self.chat)
+                           links=self.links, store=self.store, chat=self.chat,
+                           admin=admin)
         site = self.web.site(reactor)
         site.displayTracebacks = False
         StreamServerEndpointService(serverFromString(reactor, web.endpoint),

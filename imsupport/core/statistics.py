@@ -146,6 +146,50 @@ def nodeStats(facts: Iterable[ChatFacts], since: float, until: float, now: float
         csat=share(sum(1 for r in ratings if r >= SATISFIED), len(ratings)))
 
 
+
+HOUR, DAY, WEEK = 3600.0, 86400.0, 7 * 86400.0
+
+
+def stepFor(since: float, until: float) -> float:
+    """A chart's step for [since, until): hours up to two days, days up to
+    120 days, weeks beyond (a few hundred points at most for a year)."""
+    span = until - since
+    return HOUR if span <= 2 * DAY else DAY if span <= 120 * DAY else WEEK
+
+
+def steps(since: float, until: float, step: float) -> list[tuple[float, float]]:
+    """[since, until) in periods of ``step`` from ``since``; the last one
+    ends at ``until``."""
+    out = []
+    start = since
+    while start < until:
+        out.append((start, min(start + step, until)))
+        start += step
+    return out
+
+
+def nodeSeries(facts: Iterable[ChatFacts], since: float, until: float, step: float,
+               now: float, answer_target: float = ANSWER_TARGET
+               ) -> list[tuple[float, float, NodeStats]]:
+    """nodeStats for each period of ``steps(since, until, step)``; each
+    chat goes into the one period it was created in."""
+    periods = steps(since, until, step)
+    chats: list[list[ChatFacts]] = [[] for _ in periods]
+    for f in inPeriod(facts, since, until):
+        chats[min(int((f.created_at - since) // step), len(periods) - 1)].append(f)
+    return [(start, end, nodeStats(found, start, end, now, answer_target))
+            for (start, end), found in zip(periods, chats, strict=True)]
+
+
+def byNode(facts: Iterable[ChatFacts], since: float, until: float, now: float,
+           answer_target: float = ANSWER_TARGET) -> dict[str, NodeStats]:
+    """nodeStats of each node that has chats in [since, until), by name."""
+    nodes: dict[str, list[ChatFacts]] = {}
+    for f in inPeriod(facts, since, until):
+        nodes.setdefault(f.node, []).append(f)
+    return {name: nodeStats(nodes[name], since, until, now, answer_target)
+            for name in sorted(nodes)}
+
 @dataclass(frozen=True)
 class OperatorStats:
     operator: str

@@ -3,9 +3,10 @@ The web side: a Klein app built around the running service's parts:
 /healthz, /metrics, and the files' routes (SPEC 14, 16): ``PUT /upload/{slot}``,
 ``GET``/``HEAD /f/{token}/{name}`` (web/files.py) and the one-time upload
 page ``/u/{token}`` (web/page.py), and the JSON API under ``/api/v1/``
-(web/api/, its own Klein app built from its OpenAPI document), and the web
-chat under ``/chat/`` (web/chat/, its own Klein app). The admin pages mount
-here too. ``site()`` is the Site to listen with: its requests refuse bodies
+(web/api/, its own Klein app built from its OpenAPI document), the web chat
+under ``/chat/`` (web/chat/) and the admin and analyst pages under
+``/admin/`` (web/admin/), each its own Klein app. ``site()`` is the Site to
+listen with: its requests refuse bodies
 over the upload limit before reading them (web/limits.py).
 """
 from __future__ import annotations
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from imsupport.core.links import TranscriptLinks
     from imsupport.core.ports import Support
     from imsupport.store.interfaces import IStore
+    from imsupport.web.admin import AdminSite
     from imsupport.web.api import ApiSide
     from imsupport.web.chat import ChatSide
 
@@ -53,7 +55,8 @@ class WebSide:
                  uploads: Callable[[], "Uploads | None"] = lambda: None,
                  blobs: "Blobs | None" = None, public_url: str = "",
                  api: "ApiSide | None" = None, links: "TranscriptLinks | None" = None,
-                 store: "IStore | None" = None, chat: "ChatSide | None" = None) -> None:
+                 store: "IStore | None" = None, chat: "ChatSide | None" = None,
+                 admin: "AdminSite | None" = None) -> None:
         """``uploads`` is the core's (None until the core is up), ``blobs``
         the store of the files' bytes, ``public_url`` what ``[web]
         public_url`` says; the file routes answer 503 until both are there."""
@@ -67,6 +70,7 @@ class WebSide:
         self.pages = UploadPages(self.fileParts)
         self.api = api  # the JSON API under /api/v1/ (web/api/)
         self.chat = chat  # the web chat under /chat/ (web/chat/)
+        self.admin = admin  # the admin and analyst pages under /admin/ (web/admin/)
         # earlier chats' transcripts behind operators' signed links (core/links.py)
         self.transcripts = None if links is None or store is None else TranscriptPages(
             links, store, self._operatorName)
@@ -138,6 +142,12 @@ class WebSide:
         if self.chat is None:
             raise NotFound()
         return self.chat.resource()
+
+    @app.route("/admin/", branch=True)
+    def adminBranch(self, request: IRequest) -> KleinResource:
+        if self.admin is None:
+            raise NotFound()
+        return self.admin.resource()
 
     @app.handle_errors(Exception)
     def failed(self, request: IRequest, failure: Failure) -> bytes:

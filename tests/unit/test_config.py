@@ -883,6 +883,7 @@ DOCUMENTED = [
                 LimitsConfig, PluginsConfig, Operator, Node, Group, FaqEntry)
     for f in fields(cls) if f.name not in ("groups", "options", "client_rate", "operator_rate")
 ] + [("onthephone", "path")] + [
+    ("WebUser", key) for key in ("name", "password", "password_hash", "role")] + [
     ("LimitsConfig", f"{who}_{f.name}") for who in ("client", "operator")
     for f in fields(RateLimit)]
 
