@@ -24,7 +24,7 @@ def chat(id: int, created: float, node: str = "n", accepted: float | None = None
                      created_at=T + created, accepted_at=None if accepted is None
                      else T + accepted, closed_at=None if closed is None else T + closed,
                      first_response_at=None if accepted is None else T + accepted,
-                     operators=(), rating=None)
+                     rating=None)
 
 
 def test_steps_cover_the_period_and_the_last_is_cut_short():
