@@ -233,12 +233,16 @@ class IStore(Interface):
     # -- statistics (R-STAT-1..3) ----------------------------------------------
 
     def chatFacts(node: str | None, since: float, until: float, client: str | None = None,
-                  operator: str | None = None) -> Deferred[list[ChatFacts]]:
+                  operator: str | None = None,
+                  presence: bool = True) -> Deferred[list[ChatFacts]]:
         """Deferred[list[ChatFacts]] (core/chatfacts.py) of the chats created
         in [since, until), of ``node`` (None: every node) and ``client`` when
         given, that ``operator`` (when given) was ever in, by created_at then
         id; first_response_at and rating computed by the store, in one pass
-        for the SQL stores (store/sqlstats.py)."""
+        for the SQL stores (store/sqlstats.py). ``presence`` False: who was
+        in each chat is not read (``listed`` and ``states`` are empty, so
+        ``operators`` and ``spans`` too): a node's or client's figures do
+        without it, and are quicker for it."""
 
     def operatorStates(operator: str, since: float,
                        until: float) -> Deferred[list[OperatorStateChange]]:

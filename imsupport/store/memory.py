@@ -344,7 +344,8 @@ class MemoryStore:
 
     def chatFacts(self, node: str | None, since: float, until: float,
                   client: str | None = None,
-                  operator: str | None = None) -> Deferred[list[ChatFacts]]:
+                  operator: str | None = None,
+                  presence: bool = True) -> Deferred[list[ChatFacts]]:
         found: list[ChatFacts] = []
         for chat in map(codec.chatFromRow, self._chats.values()):
             if ((node is not None and chat.node != node)
@@ -354,7 +355,7 @@ class MemoryStore:
             stored = self._events.get(chat.id, {})
             facts = chatFacts(chat, [codec.eventFromRow(row) for row in stored.values()])
             if operator is None or operator in facts.operators:
-                found.append(facts)
+                found.append(facts if presence else replace(facts, listed=(), states=()))
         found.sort(key=lambda f: (f.created_at, f.chat_id))
         return succeed(found)
 

@@ -310,8 +310,10 @@ class RelationalStore:
 
     def chatFacts(self, node: str | None, since: float, until: float,
                   client: str | None = None,
-                  operator: str | None = None) -> Deferred[list[ChatFacts]]:
+                  operator: str | None = None,
+                  presence: bool = True) -> Deferred[list[ChatFacts]]:
         return self._read(sqlstats.chatFacts(self.kind, node, since, until, client=client,
+                                             presence=presence,
                                              operator=operator))
 
     def operatorStates(self, operator: str, since: float,

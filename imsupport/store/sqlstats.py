@@ -12,6 +12,7 @@ chatFacts(), and only if asked (an operator's figures ask, a node's don't).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from imsupport.core.chatfacts import ChatFacts, StateEvent
@@ -52,11 +53,13 @@ def _period(dialect: str, node: str | None, since: float, until: float,
 
 
 def chatFacts(dialect: str, node: str | None, since: float, until: float,
-              client: str | None = None, operator: str | None = None
-              ) -> Program[list[ChatFacts]]:
+              client: str | None = None, operator: str | None = None,
+              presence: bool = True) -> Program[list[ChatFacts]]:
     """ChatFacts of the chats created in [since, until), of ``node`` and
     ``client`` when given, that ``operator`` (when given) was ever in; by
-    created_at, then id."""
+    created_at, then id. ``presence`` False: without who was in them (not
+    parsed: most of the Python time of a month's read)."""
+    parse = presence or operator is not None
     where, params = _period(dialect, node, since, until, client, operator)
     rows = yield Query(f"SELECT {COLUMNS} FROM chats WHERE {where} "
                        "ORDER BY chats.created_at, chats.id", params)
@@ -70,10 +73,10 @@ def chatFacts(dialect: str, node: str | None, since: float, until: float,
             closed_at=None if closed_at is None else float(closed_at),
             first_response_at=None if first is None else float(first),
             rating=None if rating is None else int(rating),
-            listed=() if operators in ("[]", []) else tuple(codec.loads(operators)),
-            states=_states(states))
+            listed=() if not parse or operators in ("[]", []) else tuple(codec.loads(operators)),
+            states=_states(states) if parse else ())
         if operator is None or operator in facts.operators:
-            found.append(facts)
+            found.append(facts if presence else replace(facts, listed=(), states=()))
     return found
 
 

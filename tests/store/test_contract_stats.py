@@ -7,6 +7,7 @@ the memory store uses.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest_twisted
@@ -175,3 +176,16 @@ async def test_an_operator_listed_without_events(store: Any) -> None:
     got = await store.chatFacts(None, T0, T0 + 10, operator=A)
     assert [(f.chat_id, f.operators, f.spans) for f in got] == [
         (1, (A,), (OperatorSpan(A, T0 + 3, T0 + 9),))]
+
+
+@pytest_twisted.ensureDeferred
+async def test_facts_without_presence(store: Any) -> None:
+    """presence=False: the same facts but who was in each chat (what a
+    node's figures do without); with an operator, still only their chats."""
+    await fill(store)
+    full = await store.chatFacts(None, T0, T0 + 1000)
+    light = await store.chatFacts(None, T0, T0 + 1000, presence=False)
+    assert [dataclasses.replace(f, listed=(), states=()) for f in full] == light
+    assert all(f.operators == () and f.spans == () for f in light)
+    mine = await store.chatFacts(None, T0, T0 + 1000, operator=A, presence=False)
+    assert [f.chat_id for f in mine] == [1] and mine[0].spans == ()

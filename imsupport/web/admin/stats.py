@@ -102,7 +102,7 @@ class StatsPages:
         node = given.get("node") or None
         if node is not None and directory is not None and directory.node(node) is None:
             raise ApiError(404, "not_found", f"There is no node {node}.")
-        facts = yield self.store.chatFacts(node, since, until)
+        facts = yield self.store.chatFacts(node, since, until, presence=False)
         target = self.answer_target
         step = stepFor(since, until)
         out: JSON = {

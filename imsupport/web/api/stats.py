@@ -40,7 +40,8 @@ class StatsRoutes:
     def _node(self, node: str | None, given: dict[str, Any]) -> Deferred[JSON]:
         since, until, period = self._period(given)
         target = float(given.get("answer_target", self.answer_target))
-        d: Deferred[list[ChatFacts]] = self.store.chatFacts(node, since, until)
+        d: Deferred[list[ChatFacts]] = self.store.chatFacts(node, since, until,
+                                                                     presence=False)
         return d.addCallback(lambda facts: {"node": node, **period, **nodeStats(
             facts, since, until, self.clock.seconds(), answer_target=target).asDict()})
 
@@ -64,6 +65,7 @@ class StatsRoutes:
     def statsClient(self, jid: str, **given: Any) -> Deferred[JSON]:
         since, until, period = self._period(given)
         client = jid.lower()
-        d: Deferred[list[ChatFacts]] = self.store.chatFacts(None, since, until, client=client)
+        d: Deferred[list[ChatFacts]] = self.store.chatFacts(
+            None, since, until, client=client, presence=False)
         return d.addCallback(lambda facts: {**period, **clientStats(
             client, facts, since, until, self.clock.seconds()).asDict()})
