@@ -61,7 +61,9 @@ def chatFacts(dialect: str, node: str | None, since: float, until: float,
     parsed: most of the Python time of a month's read)."""
     parse = presence or operator is not None
     where, params = _period(dialect, node, since, until, client, operator)
-    rows = yield Query(f"SELECT {COLUMNS} FROM chats WHERE {where} "
+    columns = COLUMNS if parse else COLUMNS.replace("chats.operators", "NULL").replace(
+        "chats.states", "NULL")
+    rows = yield Query(f"SELECT {columns} FROM chats WHERE {where} "
                        "ORDER BY chats.created_at, chats.id", params)
     found: list[ChatFacts] = []
     for (id_, node_, client_, state, operators, created_at, accepted_at, closed_at,
@@ -76,7 +78,8 @@ def chatFacts(dialect: str, node: str | None, since: float, until: float,
             listed=() if not parse or operators in ("[]", []) else tuple(codec.loads(operators)),
             states=_states(states) if parse else ())
         if operator is None or operator in facts.operators:
-            found.append(facts if presence else replace(facts, listed=(), states=()))
+            found.append(facts if presence or not parse
+                         else replace(facts, listed=(), states=()))
     return found
 
 

@@ -85,7 +85,7 @@ async def _timeStore(store: Any, calls: Sequence[Call], timings: Timings | None,
             await store.findChats(q=call.args[0], limit=101)
         elif call.kind == "node stats":
             node, since, until = call.args
-            facts = await store.chatFacts(node, since, until)
+            facts = await store.chatFacts(node, since, until, presence=False)
             middle = clock()
             nodeStats(facts, since, until, time.time())
             if timings is not None:
@@ -113,7 +113,7 @@ def _program(dialect: str, call: Call) -> Program[Any] | None:
     if call.kind == "search":
         return sqlsearch.findChats(dialect, q=call.args[0], limit=101)
     if call.kind == "node stats":
-        return sqlstats.chatFacts(dialect, *call.args)
+        return sqlstats.chatFacts(dialect, *call.args, presence=False)
     if call.kind == "history":
         return sql.chatEvents(call.args[0], 0)
     return None
