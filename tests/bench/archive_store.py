@@ -113,7 +113,8 @@ def _program(dialect: str, call: Call) -> Program[Any] | None:
     if call.kind == "search":
         return sqlsearch.findChats(dialect, q=call.args[0], limit=101)
     if call.kind == "node stats":
-        return sqlstats.chatFacts(dialect, *call.args, presence=False)
+        node, since, until = call.args
+        return sqlstats.chatFacts(dialect, node, since, until, presence=False)
     if call.kind == "history":
         return sql.chatEvents(call.args[0], 0)
     return None
