@@ -22,6 +22,9 @@ const base = `/chat/${encodeURIComponent(cfg.node)}`;
 const TYPING_IDLE = 4000;  // ms without a key press before "paused"
 const TYPING_REPEAT = 10000;  // ms between repeated "composing"
 const CACHE_LIMIT = 1000;  // events kept for a reload
+// the core's chat states, as the visitor sees them
+const STATES = { queued: "queued", offered: "queued", active: "active", held: "active",
+  closed: "closed", abandoned: "closed" };
 
 function t(key, fields = {}) {
   const text = T[key] ?? key;
@@ -261,15 +264,20 @@ function render(ev, id, live) {
   if (id) seen.add(id);
   if (ev.position !== undefined && ev.position !== null) state.position = ev.position;
   if (ev.kind === "state") {
-    state.state = ev.state;
-    if (ev.state === "active") state.name = ev.name || state.name;
-    if (ev.state === "queued") state.name = null;
-    if (ev.state !== "closed") rating(false);
+    state.state = STATES[ev.state] || ev.state;
+    if (state.state === "active") state.name = ev.name || state.name;
+    if (state.state === "queued") state.name = null;
+    if (state.state !== "closed") rating(false);
     showStatus();
     if (ev.text) log.note(ev.text);
     return;
   }
-  if (ev.author === "operator") typing(null);
+  if (ev.author === "operator") {
+    typing(null);
+    // an operator who writes is in the chat, by this name
+    if (ev.name) state.name = ev.name;
+    if (state.state === "queued" || !state.state) state.state = "active";
+  }
   if (ev.kind === "notice" && ev.key === "rating_question") {
     rating(true, live);
     return;
