@@ -82,8 +82,10 @@ def test_a_visitor_chats_through_the_widget_on_a_shop_site(
     image = png(640, 400, pattern)
     widget.locator("#shot").click()
     shots(page, "screenshot menu")
-    widget.locator("#shot-file").set_input_files(
-        files=[{"name": "screen.png", "mimeType": "image/png", "buffer": image}])
+    with page.expect_file_chooser() as chooser:
+        widget.get_by_role("menuitem", name="Use an image file").click()
+    chooser.value.set_files(files=[{"name": "screen.png", "mimeType": "image/png",
+                                    "buffer": image}])
     canvas = widget.locator("dialog.editor canvas")
     expect(canvas).to_be_visible()
     shots(page, "redaction editor")
@@ -120,11 +122,11 @@ def test_a_visitor_chats_through_the_widget_on_a_shop_site(
     assert widget.bubbles()[:len(before)] == before
 
     # a second tab (no events cached): the chat from the service, all of it
-    other = context_page = page.context.new_page()
-    Widget(other, shop).open()
-    expect(Widget(other, shop).log()).to_contain_text("Anything else?")
-    assert Widget(other, shop).bubbles()[:len(before)] == before
-    shots(context_page, "the same chat in a new tab")
+    other = page.context.new_page()
+    second = Widget(other, shop).open()
+    expect(second.log()).to_contain_text("Anything else?")
+    assert second.bubbles()[:len(before)] == before
+    shots(other, "the same chat in a new tab")
     other.close()
 
     # the operator closes; the visitor rates

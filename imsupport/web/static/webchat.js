@@ -497,8 +497,7 @@ async function rate(event) {
     await request("POST", "/rating",
       { token: visitor.token, rating: value, comment: String(data.get("comment") || "").trim() });
     error.textContent = "";
-    rating(false);
-    log.note(t("rating_sent"));
+    rating(false);  // the service's thanks come as a notice
     $("text").focus();
   } catch (e) {
     error.textContent = e.message;
