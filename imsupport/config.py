@@ -44,6 +44,7 @@ from imsupport.configvalues import (
     nonEmpty,
     nonNegative,
     optionalPath,
+    origin,
     port,
     positive,
     positiveNumber,
@@ -110,6 +111,7 @@ class WebConfig:
     fetch_allow: tuple[str, ...] = ()  # hosts fetched from although they resolve privately
     shared_dir: str = ""  # files here are shared files (R-CMD-6); "" = none
     transcript_link_lifetime: float = 30 * 86400.0  # seconds a !history transcript link works
+    widget_origins: tuple[str, ...] = ()  # sites that may embed the web chat (frame-ancestors)
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,7 @@ def _web(t: Table, base: str) -> WebConfig:
                    slot_lifetime=positiveNumber, upload_page_lifetime=positiveNumber,
                    files_per_chat=positive, upload_bytes_per_day=positive,
                    fetch_allow=listOf(hostName), shared_dir=optionalPath(base),
-                   transcript_link_lifetime=positiveNumber)
+                   transcript_link_lifetime=positiveNumber, widget_origins=listOf(origin))
 
 
 def _apiTokens(tables: list[Table]) -> tuple[ApiToken, ...]:

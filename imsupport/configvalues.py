@@ -29,8 +29,8 @@ __all__ = [
     "Bad", "Check", "ConfigError", "OFF_HOURS", "PLUGIN_NAME", "REQUIRED", "RINGS", "SCOPES",
     "SEED_MODES", "Table", "bareJid", "boolean", "choice", "domainName", "exception",
     "fieldDefault", "frozen", "hostName", "httpUrl", "instant", "languageCode", "listOf",
-    "localPath", "nodeName", "nonEmpty", "nonNegative", "optionalPath", "port", "positive",
-    "positiveNumber", "schedule",
+    "localPath", "nodeName", "nonEmpty", "nonNegative", "optionalPath", "origin", "port",
+    "positive", "positiveNumber", "schedule",
     "show", "storageUrl", "string", "timezone", "unique", "want", "word",
 ]
 
@@ -367,6 +367,19 @@ def frozen(v: Any) -> Any:
     if isinstance(v, list):
         return tuple(frozen(x) for x in v)
     return v
+
+
+_ORIGIN = re.compile(rf"(https?)://((?:\*\.)?{_LABEL}(?:\.{_LABEL})*)(?::(\d{{1,5}}))?")
+
+
+def origin(v: Any) -> str:
+    """A web origin, ``https://shop.example`` or ``http://localhost:8000``
+    (``https://*.shop.example`` for its subdomains): no path, no slash at
+    the end. What a Content-Security-Policy's frame-ancestors lists."""
+    found = _ORIGIN.fullmatch(v.lower()) if isinstance(v, str) else None
+    if found is None or (found.group(3) is not None and not 0 < int(found.group(3)) < 65536):
+        raise want('an origin like "https://shop.example" (scheme, host and port only)', v)
+    return found.group(0)
 
 
 def httpUrl(v: Any) -> str:

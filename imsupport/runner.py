@@ -32,6 +32,8 @@ from imsupport.store.interfaces import IStore
 from imsupport.web.api import build as buildApi
 from imsupport.web.api import seedTokens
 from imsupport.web.app import WebSide
+from imsupport.web.chat import build as buildChat
+from imsupport.web.chat import splitTransport
 from imsupport.web.fetch import SafeFetcher
 from imsupport.xmpp.addresses import Addresses
 from imsupport.xmpp.component import ComponentConnection
@@ -77,11 +79,16 @@ class ImsupportService(MultiService):
         api = buildApi(lambda: self.core, self.store, reactor, config.service, config.api_tokens,
                        deliverer=lambda: self.deliverer,
                        answer_target=config.stats.answer_target)
+        # the web chat (R-CLI-3): visitors are clients whose words go through its hub
+        self.chat = buildChat(lambda: self.core, self.store, reactor, config.xmpp.secret,
+                              config.service.default_language, blobs=self.blobs,
+                              widget_origins=web.widget_origins)
         self.web = WebSide(lambda: self.core, lambda: self.component.connected,
                            lambda: self.store_ready,
                            uploads=lambda: self.core.files if self.core is not None else None,
                            blobs=self.blobs, public_url=web.public_url, api=api,
-                           links=self.links, store=self.store)
+                           links=self.links, store=self.store, chat=self.chat)
+        self.chat.asset = self.web.static.url  # versioned addresses of the page's files
         site = self.web.site(reactor)
         site.displayTracebacks = False
         StreamServerEndpointService(serverFromString(reactor, web.endpoint),
@@ -119,7 +126,8 @@ class ImsupportService(MultiService):
         switched_off = yield self.store.switchedOff()
         addresses = Addresses(self.config.service.domain)
         transport = XmppTransport(self.component, addresses, subscribers)
-        core = SupportCore(clock=self.reactor, store=self.store, transport=transport,
+        core = SupportCore(clock=self.reactor, store=self.store,
+                           transport=splitTransport(transport, self.chat),
                            directory=directory, service=self.config.service,
                            limits=self.config.limits, last_chat_id=last_chat_id,
                            switches=Switches(switched_off), eligibility=self.eligibility,
@@ -127,6 +135,7 @@ class ImsupportService(MultiService):
                            storage=self.config.storage, web=self.config.web,
                            fetcher=self.fetcher, blobs=self.blobs, links=self.links)
         self.core = core
+        core.journal.eventListeners.append(self.chat.hub.stored)  # visitors' live streams
         for handler in self.eventHandlers:
             core.events.listeners.append(handler.eventStored)
         # webhooks (SPEC 15): off the chat path, woken by the events bus
@@ -140,6 +149,7 @@ class ImsupportService(MultiService):
         for record in open_chats:
             history[record.id] = yield self.store.chatEvents(record.id)
         core.restore(open_chats, history)
+        self.chat.hub.restored(open_chats)  # visitors count as gone until they reconnect
         if self.config.web.shared_dir:
             added = yield core.files.importShared(self.config.web.shared_dir,
                                                   addresses.domain)
@@ -188,6 +198,7 @@ class ImsupportService(MultiService):
     def stopService(self) -> Generator[Deferred[Any], Any, None]:
         if self.deliverer is not None:
             self.deliverer.stop()
+        self.chat.hub.stop()  # visitors' streams end; their browsers reconnect to the next
         if self.core is not None:
             self.core.stop()  # senders of held messages are told, while they can be
         if self.core is not None and self.component.connected:

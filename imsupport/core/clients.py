@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from functools import partial
-from typing import Any
+from typing import Any, Iterable
 
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -22,7 +22,14 @@ from imsupport.core.chats import Chats
 from imsupport.core.closing import Closing
 from imsupport.core.directoryref import DirectoryRef
 from imsupport.core.filedesk import FileDesk, NotAFile
-from imsupport.core.files import FetchError, FileRefused, FilesFull, fileEventData, fileLink
+from imsupport.core.files import (
+    Blob,
+    FetchError,
+    FileRefused,
+    FilesFull,
+    fileEventData,
+    fileLink,
+)
 from imsupport.core.invitations import OFFER, Invitations
 from imsupport.core.journal import Journal, Refused
 from imsupport.core.model import COMMAND, FILE, MESSAGE, STATE, ChatRecord, FileRecord
@@ -45,6 +52,11 @@ GREETINGS = {"presence_available": "queued", "presence_away": "queued_away",
 CLIENT_COMMANDS = frozenset({"end", "lang", "help", "upload"})
 CLOSED_NOTICE_EVERY = 600.0  # seconds between "we are closed" answers to one client
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
+
+
+def validLanguages(languages: Iterable[str]) -> tuple[str, ...]:
+    """The language codes of ``languages``, lower-cased, once each, in order."""
+    return tuple(dict.fromkeys(a.lower() for a in languages if LANGUAGE.match(a.lower())))
 
 
 class ClientDesk:
@@ -150,6 +162,21 @@ class ClientDesk:
         return self.journal.write(chat, [event], refuse=refuse,
                                   then=lambda: self.relay.fileFromClient(chat, url))
 
+    def uploaded(self, node: str, client: str, name: str, content_type: str,
+                 blob: Blob) -> Deferred[FileRecord | Refused]:
+        """A file the client sent straight into their open chat (the web
+        chat's upload): the record once its ``file`` event is stored, or
+        the Refused when it was not; FileRefused without a chat or past a
+        quota."""
+        chat = self.chats.ofClient(node, client)
+        if chat is None or self.files is None:
+            return fail(FileRefused(self.notices.text(
+                "file_needs_chat", self.chats.languagesFor(node, None, client))))
+        open_chat = chat
+        return self.files.chatUploaded(chat, client, name, content_type, blob).addCallback(
+            lambda record: self.keepFile(open_chat, record).addCallback(
+                lambda refused: refused if isinstance(refused, Refused) else record))
+
     def _upload(self, node: str, client: str, chat: Chat | None, text: str) -> Deferred[Any]:
         """``!upload``: a one-time page whose upload goes into the chat."""
         if chat is None or self.files is None:
@@ -214,6 +241,14 @@ class ClientDesk:
             return self._help(node, client, chat, text)
         if name == "upload":
             return self._upload(node, client, chat, text)
+        return self._end(chat, text)
+
+    def end(self, node: str, client: str) -> Deferred[Any]:
+        """The client ended the chat another way than typing ``!end`` (the
+        web chat's button): the same as the command."""
+        return self._end(self.chats.ofClient(node, client), self.service.command_prefix + "end")
+
+    def _end(self, chat: Chat | None, text: str) -> Deferred[Any]:
         if chat is None:
             return succeed(None)
         event = self.journal.event(chat, COMMAND, "client", text)
@@ -236,11 +271,20 @@ class ClientDesk:
                               upload=upload)
         return d
 
+    def chooseLanguages(self, client: str, languages: Iterable[str]) -> tuple[str, ...]:
+        """The client's languages in priority order, given before their
+        first message (the web chat's form), as ``!lang`` would set them
+        but without a notice; the valid ones are kept and returned."""
+        wanted = validLanguages(languages)
+        if wanted:
+            self.chats.clientLanguages[client] = wanted
+        return wanted
+
     def _setLanguages(self, node: str, client: str, chat: Chat | None, text: str,
                       args: list[str]) -> Deferred[Any]:
         """``!lang ru en``: the client's languages in priority order, for
         routing (R-ROUTE-4) and for the service's messages (R-CLI-2)."""
-        wanted = tuple(dict.fromkeys(a.lower() for a in args if LANGUAGE.match(a.lower())))
+        wanted = validLanguages(args)
         languages = wanted or (chat.record.languages if chat
                                else self.chats.languagesFor(node, None))
         key = "languages_set" if wanted else "languages_usage"
@@ -262,28 +306,37 @@ class ClientDesk:
             self.offers.dispatch()
         return d
 
-    def _nodeTakesChats(self, node_name: str, client: str, lang: str | None) -> bool:
-        """Outside hours or switched off, no chat starts; the client is told
-        (once in a while, so an auto-reply loop cannot flood anyone)."""
+    def closure(self, node_name: str,
+                languages: Iterable[str]) -> tuple[str, dict[str, str]] | None:
+        """None while the node takes chats; else why not, as the key of the
+        notice a client gets (``closed_now`` outside hours,
+        ``switched_off_now`` otherwise) and its fields in ``languages``."""
         node = self.directory.node(node_name)
         assert node is not None
         now = self.clock.seconds()
         mode = self.availability.nodeMode(node, now)
         if mode == OPEN:
+            return None
+        title = node.title or node.name
+        if mode == AUTOREPLY:
+            hours = self.availability.hours(node_name,
+                                            self.notices.translator.language(languages), now)
+            return "closed_now", {"title": title, "hours": hours}
+        return "switched_off_now", {"title": title}
+
+    def _nodeTakesChats(self, node_name: str, client: str, lang: str | None) -> bool:
+        """Outside hours or switched off, no chat starts; the client is told
+        (once in a while, so an auto-reply loop cannot flood anyone)."""
+        languages = self.chats.languagesFor(node_name, lang)
+        closed = self.closure(node_name, languages)
+        if closed is None:
             return True
+        now = self.clock.seconds()
         last = self._closedNoticeAt.get((node_name, client))
         if last is None or now - last >= CLOSED_NOTICE_EVERY:
             self._closedNoticeAt[(node_name, client)] = now
-            languages = self.chats.languagesFor(node_name, lang)
-            title = node.title or node.name
-            if mode == AUTOREPLY:
-                hours = self.availability.hours(
-                    node_name, self.notices.translator.language(languages), now)
-                self.notices.directToClient(node_name, client, "closed_now", languages,
-                                            title=title, hours=hours)
-            else:
-                self.notices.directToClient(node_name, client, "switched_off_now", languages,
-                                            title=title)
+            key, fields = closed
+            self.notices.directToClient(node_name, client, key, languages, **fields)
         return False
 
     # -- chat states, receipts, presence ---------------------------------------------------

@@ -57,8 +57,6 @@ MAX_PENDING = 10_000  # slots and pages waiting to be used, in all
 SEARCH_HITS = 10
 
 
-
-
 class NotAFile(Exception):
     """A link of the service's own that names no kept file: it is text."""
 
@@ -200,18 +198,36 @@ class FileDesk:
         chat = self.chats.get(page.chat_id)
         if chat is None:
             return fail(FileRefused(self.pageText(page, "file_chat_closed")))
-        record = FileRecord(id=newFileId(), token=newToken(), name=safeName(name),
-                            size=blob.size, content_type=safeType(content_type),
-                            digest=blob.digest, created_at=self.clock.seconds(),
-                            uploader=page.owner, client=chat.client, chat_id=chat.id)
 
-        def kept(_: object) -> FileRecord:
+        def kept(record: FileRecord) -> FileRecord:
             for listener in self.pageFiles:
                 listener(page, record)
             return record
 
-        return self._perChat(chat, page.owner).addCallback(
-            lambda _: self.store.putFile(record)).addCallback(kept)
+        return self._intoChat(chat, page.owner, name, content_type, blob).addCallback(kept)
+
+    def chatUploaded(self, chat: Chat, who: str, name: str, content_type: str,
+                     blob: Blob) -> Deferred[FileRecord]:
+        """A file ``who`` sent straight into ``chat`` (the web chat's
+        upload): within the sender's day quota and the chat's, kept as a
+        file of the chat, which the chat side then stores and relays.
+        FileRefused past a quota, in the sender's language."""
+        def quota(used: tuple[int, int]) -> Deferred[FileRecord]:
+            refusal = self._dayQuota(who, used[1], blob.size)
+            if refusal is not None:
+                raise FileRefused(refusal.text)
+            return self._intoChat(chat, who, name, content_type, blob)
+
+        return self.store.fileUsage(who, self._dayStart()).addCallback(quota)
+
+    def _intoChat(self, chat: Chat, owner: str, name: str, content_type: str,
+                  blob: Blob) -> Deferred[FileRecord]:
+        record = FileRecord(id=newFileId(), token=newToken(), name=safeName(name),
+                            size=blob.size, content_type=safeType(content_type),
+                            digest=blob.digest, created_at=self.clock.seconds(),
+                            uploader=owner, client=chat.client, chat_id=chat.id)
+        return self._perChat(chat, owner).addCallback(
+            lambda _: self.store.putFile(record)).addCallback(lambda _: record)
 
     def _prune(self) -> None:
         now = self.clock.seconds()

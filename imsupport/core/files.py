@@ -161,6 +161,9 @@ class Uploads(Protocol):
 
     def fileByToken(self, token: str) -> Deferred[FileRecord | None]: ...
 
+    def urlOf(self, record: FileRecord) -> str:
+        """The kept file's download URL."""
+
     def notStored(self, owner: str, chat_id: int | None, name: str, reason: str) -> None:
         """An upload of ``owner``'s could not be stored (FilesFull): the
         chat it was for (a page's; a slot's, the owner's open chats as

@@ -91,6 +91,10 @@ class Journal:
         # that write's own effects run: parts that publish a chat's state
         # (its address's presence) follow what is stored.
         self.listeners: list[Callable[[Chat], None]] = []
+        # Told of each write's chat events once they are stored, in the order
+        # they were decided and before the write's own effects run: the web
+        # chat's live streams are a chat's stored events (imsupport/web/chat).
+        self.eventListeners: list[Callable[[Chat, list[ChatEvent]], None]] = []
         self.hold_timeout = hold_timeout
         self.max_held = max_held
         self.available = True  # the last write (or probe) landed
@@ -224,6 +228,11 @@ class Journal:
                     listener(w.chat)
                 except Exception:  # noqa: BLE001 - one broken listener must not stop the rest
                     log.failure("A listener of chat {chat}'s writes failed", chat=w.chat.id)
+            for told in self.eventListeners if w.events else ():
+                try:
+                    told(w.chat, w.events)
+                except Exception:  # noqa: BLE001 - as above
+                    log.failure("A listener of chat {chat}'s events failed", chat=w.chat.id)
             if w.then is not None:
                 try:
                     w.then()

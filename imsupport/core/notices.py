@@ -29,10 +29,12 @@ class Notices:
 
     def toClient(self, chat: Chat, key: str, /, then: Callable[[], None] | None = None,
                  **fields: object) -> None:
-        """To the chat's client from the node address, in the chat's languages."""
+        """To the chat's client from the node address, in the chat's languages.
+        A queue position is kept with the notice too (the web chat shows it)."""
         languages = chat.record.languages
         text = self.translator.text(key, languages, **fields)
-        event = self.journal.event(chat, NOTICE, "system", text, to="client", key=key)
+        extra = {"position": fields["position"]} if "position" in fields else {}
+        event = self.journal.event(chat, NOTICE, "system", text, to="client", key=key, **extra)
 
         def send() -> None:
             self.transport.toClient(chat.node, chat.client, text,

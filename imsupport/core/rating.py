@@ -85,14 +85,28 @@ class Ratings:
         parsed = parseRating(text)
         if parsed is None:
             return False
-        rating, comment = parsed
-        chat = question.chat
+        self._keep(question.chat, text, *parsed)
+        return True
+
+    def rate(self, node: str, client: str, rating: int, comment: str = "") -> bool:
+        """The client's answer given as a number and a comment (the web
+        chat's stars) rather than one message: kept as ``answer`` keeps
+        one. False when no question waits for it (nothing is kept)."""
+        question = self._asked.get((node, client))
+        if question is None or self.clock.seconds() - question.at > self.window \
+                or not 1 <= rating <= 5:
+            return False
+        del self._asked[(node, client)]
+        comment = comment.strip()[:MAX_COMMENT]
+        self._keep(question.chat, f"{rating} {comment}".strip(), rating, comment)
+        return True
+
+    def _keep(self, chat: Chat, text: str, rating: int, comment: str) -> None:
         event = self.journal.event(chat, RATING, "client", text, rating=rating,
                                    comment=comment)
         self.journal.write(chat, [event],
                            then=lambda: self.notices.toClient(chat, "rating_thanks",
                                                               rating=rating))
-        return True
 
     def _forgetOld(self, now: float) -> None:
         old = [key for key, q in self._asked.items() if now - q.at > self.window]

@@ -41,11 +41,11 @@ from imsupport.core.events import Events
 from imsupport.core.faq import FaqIndex
 from imsupport.core.filecommands import fileCommands
 from imsupport.core.filedesk import FileDesk
-from imsupport.core.files import Blobs, Fetcher, Slot, SlotRefusal, SlotUrls, UploadPage
+from imsupport.core.files import Blob, Blobs, Fetcher, Slot, SlotRefusal, SlotUrls, UploadPage
 from imsupport.core.filters import MessageFilter
 from imsupport.core.i18n import Translator
 from imsupport.core.invitations import Invitations
-from imsupport.core.journal import Journal
+from imsupport.core.journal import Journal, Refused
 from imsupport.core.links import TranscriptLinks
 from imsupport.core.model import ChatEvent, ChatRecord, Directory, FileRecord
 from imsupport.core.nodepresence import NodePresences
@@ -250,6 +250,26 @@ class SupportCore:
 
     def clientPresence(self, node: str, client: str, available: bool) -> None:
         self.clients.presence(node, client, available)
+
+    # the web chat's ways of saying what an IM client says in words (R-CLI-3)
+    def chooseClientLanguages(self, client: str, languages: Iterable[str]) -> tuple[str, ...]:
+        return self.clients.chooseLanguages(client, languages)
+
+    def clientEnded(self, node: str, client: str) -> Deferred[Any]:
+        return self.clients.end(node, client)
+
+    def clientRated(self, node: str, client: str, rating: int, comment: str = "") -> bool:
+        return self.ratings.rate(node, client, rating, comment)
+
+    def nodeClosure(self, node: str, languages: Iterable[str]) -> tuple[str, str] | None:
+        """None while ``node`` takes chats; else the key and text of why not."""
+        closed = self.clients.closure(node, tuple(languages))
+        return None if closed is None else \
+            (closed[0], self.translator.text(closed[0], tuple(languages), **closed[1]))
+
+    def clientUploaded(self, node: str, client: str, name: str, content_type: str,
+                       blob: Blob) -> Deferred[FileRecord | Refused]:
+        return self.clients.uploaded(node, client, name, content_type, blob)
 
     def admitMessage(self, who: str, size: int, node: str | None = None,
                      chat_id: int | None = None) -> RateRefusal | None:

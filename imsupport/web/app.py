@@ -3,9 +3,10 @@ The web side: a Klein app built around the running service's parts:
 /healthz, /metrics, and the files' routes (SPEC 14, 16): ``PUT /upload/{slot}``,
 ``GET``/``HEAD /f/{token}/{name}`` (web/files.py) and the one-time upload
 page ``/u/{token}`` (web/page.py), the JSON API under ``/api/v1/``
-(web/api/, its own Klein app built from its OpenAPI document), and the
-pages' static files at ``/static/{path}`` and ``/widget.js`` (web/static.py). The web chat
-and admin pages mount here too. ``site()`` is the Site to listen with: its requests refuse bodies
+(web/api/, its own Klein app built from its OpenAPI document), the web
+chat under ``/chat/`` (web/chat/, its own Klein app), and the pages' static
+files at ``/static/{path}`` and ``/widget.js`` (web/static.py). The admin
+pages mount here too. ``site()`` is the Site to listen with: its requests refuse bodies
 over the upload limit before reading them (web/limits.py).
 """
 from __future__ import annotations
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from imsupport.core.ports import Support
     from imsupport.store.interfaces import IStore
     from imsupport.web.api import ApiSide
+    from imsupport.web.chat import ChatSide
 
 
 log = Logger()
@@ -53,7 +55,8 @@ class WebSide:
                  uploads: Callable[[], "Uploads | None"] = lambda: None,
                  blobs: "Blobs | None" = None, public_url: str = "",
                  api: "ApiSide | None" = None, links: "TranscriptLinks | None" = None,
-                 store: "IStore | None" = None, static: StaticFiles | None = None) -> None:
+                 store: "IStore | None" = None, chat: "ChatSide | None" = None,
+                 static: StaticFiles | None = None) -> None:
         """``uploads`` is the core's (None until the core is up), ``blobs``
         the store of the files' bytes, ``public_url`` what ``[web]
         public_url`` says; the file routes answer 503 until both are there.
@@ -68,6 +71,7 @@ class WebSide:
         self.pages = UploadPages(self.fileParts)
         self.api = api  # the JSON API under /api/v1/ (web/api/)
         self.static = StaticFiles() if static is None else static
+        self.chat = chat  # the web chat under /chat/ (web/chat/)
         # earlier chats' transcripts behind operators' signed links (core/links.py)
         self.transcripts = None if links is None or store is None else TranscriptPages(
             links, store, self._operatorName)
@@ -142,6 +146,12 @@ class WebSide:
             raise NotFound()
         return self.api.resource()
 
+    @app.route("/chat/", branch=True)
+    def chatBranch(self, request: IRequest) -> KleinResource:
+        if self.chat is None:
+            raise NotFound()
+        return self.chat.resource()
+
     @app.handle_errors(Exception)
     def failed(self, request: IRequest, failure: Failure) -> bytes:
         request.setHeader(b"content-type", b"application/json")
@@ -164,4 +174,4 @@ class WebSide:
         """The Site to listen with. A body may be as large as the largest
         file plus a form's overhead; larger ones are refused unread."""
         return limitedSite(self.resource(), lambda: self.fileParts.maxBody() + FORM_OVERHEAD,
-                           reactor)
+                           reactor, self.chat.bodyLimit if self.chat is not None else None)

@@ -70,3 +70,33 @@ def test_typed_back_to_the_address(typed, address):
     "alice@example.net"])
 def test_what_is_shown_can_be_typed_back(address):
     assert clientFromShown(showClient(address)) == address
+
+
+# -- web chat visitors (R-CLI-3): name.id@web.invalid -------------------------------------
+
+@pytest.mark.parametrize("address, shown", [
+    (r"anna\20petrova.k3j2x9ab1c@web.invalid", "anna petrova (web chat k3j2x9ab1c)"),
+    ("visitor.0000000000@web.invalid", "visitor (web chat 0000000000)"),
+    (r"a.b\40c.d.k3j2x9ab1c@web.invalid", "a.b@c.d (web chat k3j2x9ab1c)"),  # dots in names
+    (r"\3cscript\3e.k3j2x9ab1c@web.invalid", "<script> (web chat k3j2x9ab1c)"),
+    ("анна.k3j2x9ab1c@web.invalid", "анна (web chat k3j2x9ab1c)"),
+    # not a visitor: the id is not ten of [a-z0-9], or another domain
+    ("anna.k3j2x9ab1@web.invalid", "anna.k3j2x9ab1@web.invalid"),
+    ("anna.K3J2X9AB1C@web.invalid", "anna.K3J2X9AB1C@web.invalid"),
+    (".k3j2x9ab1c@web.invalid", ".k3j2x9ab1c@web.invalid"),
+    (r"anna\20p.k3j2x9ab1c@web.example", "anna p.k3j2x9ab1c@web.example"),
+])
+def test_web_visitors_are_shown_by_name_and_chat_id(address, shown):
+    assert showClient(address) == shown
+
+
+@pytest.mark.parametrize("address", [
+    r"anna\20petrova.k3j2x9ab1c@web.invalid", r"a.b\40c.d.k3j2x9ab1c@web.invalid",
+    r"o\27neil\20\26\20co.abcdefghij@web.invalid"])
+def test_a_shown_visitor_can_be_typed_back(address):
+    assert clientFromShown(showClient(address)) == address
+
+
+def test_a_visitor_typed_in_another_case_is_the_same_visitor():
+    assert clientFromShown("  Anna Petrova (web chat k3j2x9ab1c) ") == \
+        r"anna\20petrova.k3j2x9ab1c@web.invalid"

@@ -85,7 +85,7 @@ async def test_configuration_and_texts_in_data_attributes():
     assert main["data-redact"] == "/static/redact.js?v=1"
     texts = json.loads(main["data-texts"])
     assert texts["send"] == "Отправить" and texts == pageTexts("ru")
-    assert parsed.first("html")["class"] == "embed"
+    assert parsed.first("body")["class"] == "embed"
     assert "<title>Чат: Sales</title>" in html
     assert parsed.first("script")["src"] == "/static/webchat.js?v=1"
 

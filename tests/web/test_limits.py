@@ -9,7 +9,7 @@ import pytest
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.web.resource import Resource
 
-from imsupport.web.limits import BodyLimitedRequest, limitedSite
+from imsupport.web.limits import BodyLimitedRequest, PathLimit, limitedSite
 
 LIMIT = 1000
 
@@ -129,3 +129,27 @@ def test_a_multipart_form_is_not_parsed_into_args(server):
     [(method, content, args)] = resource.seen
     assert args == {}, "twisted.web would read the whole form into memory for request.args"
     assert content == body
+
+
+def test_a_path_may_have_a_limit_and_a_refusal_of_its_own():
+    seen = []
+
+    def own(path):
+        seen.append(path)
+        if path.startswith(b"/small"):
+            return PathLimit(10, lambda: b'{"error": {"code": "x", "message": "only ten"}}')
+        return None
+
+    resource = Recorder()
+    site = limitedSite(resource, lambda: LIMIT, MemoryReactorClock(), own)
+    for path, size, status in [(b"/small?q=1", 11, b"413"), (b"/small", 10, b"200"),
+                               (b"/other", 11, b"200"), (b"/other", LIMIT + 1, b"413")]:
+        channel = site.buildProtocol(None)
+        transport = StringTransport()
+        channel.makeConnection(transport)
+        channel.dataReceived(b"PUT %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                             % (path, size) + b"z" * size)
+        assert transport.value().startswith(b"HTTP/1.1 " + status), (path, size)
+        if path.startswith(b"/small") and status == b"413":
+            assert transport.value().endswith(b'"only ten"}}')
+    assert seen[0] == b"/small?q=1", "the path with its query, before the body"

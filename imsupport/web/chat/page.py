@@ -96,10 +96,10 @@ def chatDocument(page: ChatPage, asset: Callable[[str], str] = plainAsset) -> Ta
     main = Tag("main")(id="webchat", class_="webchat", **config)(
         header(t, page), closedSection(t), startForm(t), chatSection(t),
         tags.noscript(tags.p("JavaScript is needed for this chat.")))
-    document = tags.html(lang=lang)
+    body = tags.body(main)
     if page.embed:
-        document.attributes["class"] = "embed"
-    return document(
+        body.attributes["class"] = "embed"
+    return tags.html(lang=lang)(
         tags.head(
             tags.meta(charset="utf-8"),
             tags.meta(name="viewport", content="width=device-width, initial-scale=1"),
@@ -107,7 +107,7 @@ def chatDocument(page: ChatPage, asset: Callable[[str], str] = plainAsset) -> Ta
             tags.title(t["page_title"].format(title=page.title)),
             tags.link(rel="stylesheet", href=asset("webchat.css")),
             tags.script(type="module", src=asset("webchat.js"))),
-        tags.body(main))
+        body)
 
 
 def header(t: dict[str, str], page: ChatPage) -> Tag:
