@@ -17,6 +17,7 @@ const cfg = {
   languages: JSON.parse(root.dataset.languages || "[]"),
   maxUpload: Number(root.dataset.maxUpload) || 0,
   redact: root.dataset.redact,
+  title: root.dataset.title || "",
 };
 const base = `/chat/${encodeURIComponent(cfg.node)}`;
 const TYPING_IDLE = 4000;  // ms without a key press before "paused"
@@ -57,7 +58,12 @@ const saved = {
 
 // -- HTTP -----------------------------------------------------------------------
 class Refused extends Error {
-  constructor(message, status, code) { super(message); this.status = status; this.code = code; }
+  constructor(message, status, code, data) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.data = data;
+  }
 }
 
 async function request(method, path, body) {
@@ -73,8 +79,8 @@ async function request(method, path, body) {
   }
   const data = await response.json().catch(() => null);
   if (!response.ok) {
-    throw new Refused(data?.error?.message || `HTTP ${response.status}`, response.status,
-      data?.error?.code);
+    throw new Refused(data?.error?.message || data?.message || `HTTP ${response.status}`,
+      response.status, data?.error?.code, data);
   }
   return data;
 }
@@ -283,7 +289,12 @@ function render(ev, id, live) {
     return;
   }
   if (ev.kind === "notice" && ev.key === "rating_thanks") rating(false);
-  log.event(ev);
+  const own = ev.kind === "notice" && ev.key ? `notice_${ev.key}` : null;
+  if (own && own in T) {
+    log.note(t(own, { position: ev.position ?? "", title: cfg.title }));
+  } else {
+    log.event(ev);
+  }
   showStatus();
 }
 
