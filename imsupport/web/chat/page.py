@@ -135,14 +135,14 @@ def startForm(t: dict[str, str]) -> Tag:
         tags.select(name="language", **{"data-index": str(i)}))
         for i in range(LANGUAGE_CHOICES)]
     return tags.form(id="start", class_="panel", hidden="", novalidate="")(
-        tags.p(t["form_intro"]),
+        tags.p(id="start-intro")(t["form_intro"]),
         tags.label(for_="start-name")(t["form_name"]),
         tags.input(id="start-name", name="name", type="text", maxlength="80",
                    autocomplete="name", **{"aria-describedby": "start-name-hint"}),
         tags.p(id="start-name-hint", class_="hint")(t["form_name_hint"]),
         tags.fieldset(id="start-languages")(tags.legend(t["form_languages"]), *choices),
         tags.label(for_="start-question")(t["form_question"]),
-        tags.textarea(id="start-question", name="question", rows="4", maxlength="4000",
+        tags.textarea(id="start-question", name="question", rows="3", maxlength="4000",
                       required="", **{"aria-describedby": "start-error"}),
         tags.p(id="start-error", class_="error", role="alert"),
         tags.button(type="submit", id="start-send", class_="primary")(t["form_start"]))

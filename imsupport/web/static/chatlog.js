@@ -47,6 +47,10 @@ export class ChatLog {
     return l.scrollHeight - l.scrollTop - l.clientHeight < 80;
   }
 
+  toEnd() {
+    this.list.scrollTop = this.list.scrollHeight;
+  }
+
   add(item) {
     const follow = this.nearBottom();
     this.list.append(item);

@@ -63,7 +63,10 @@ export async function capture(delay, t) {
   if (!media || typeof media.getDisplayMedia !== "function") {
     throw new DOMException("getDisplayMedia is not available", "NotSupportedError");
   }
-  const stream = await media.getDisplayMedia({ video: true, audio: false });
+  // The page the visitor is on (the shop's, around the widget) is what they
+  // usually want to show: offer its tab too (Chromium leaves it out by default).
+  const stream = await media.getDisplayMedia({ video: true, audio: false,
+    selfBrowserSurface: "include" });
   try {
     if (delay > 0) await countdown(delay, t);
     return await grab(stream);

@@ -6,6 +6,7 @@
 // then the browser's own Last-Event-ID on reconnects). No inline script or
 // style: configuration and texts come from data attributes of <main>.
 import { ChatLog } from "./chatlog.js";
+import { Keeper } from "./keep.js";
 
 const root = document.getElementById("webchat");
 const $ = (id) => document.getElementById(id);
@@ -32,29 +33,8 @@ function t(key, fields = {}) {
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in fields ? String(fields[name]) : whole));
 }
 
-// -- what the browser keeps -------------------------------------------------
-const saved = {
-  key: `imsupport.webchat.${cfg.node}`,
-  read(storage, key) {
-    try { return JSON.parse(storage.getItem(key) || "null"); } catch { return null; }
-  },
-  write(storage, key, value) {
-    try { storage.setItem(key, JSON.stringify(value)); } catch { /* full or forbidden */ }
-  },
-  visitor() { return this.read(localStorage, this.key); },
-  keepVisitor(v) { this.write(localStorage, this.key, v); },
-  events(token) {
-    const cache = this.read(sessionStorage, this.key + ".events");
-    return cache && cache.token === token ? cache : { token, events: [], last: null };
-  },
-  keepEvents(cache) { this.write(sessionStorage, this.key + ".events", cache); },
-  forget() {
-    try {
-      localStorage.removeItem(this.key);
-      sessionStorage.removeItem(this.key + ".events");
-    } catch { /* storage forbidden */ }
-  },
-};
+// what the browser keeps (keep.js)
+const saved = new Keeper(`imsupport.webchat.${cfg.node}`, cfg.embed);
 
 // -- HTTP -----------------------------------------------------------------------
 class Refused extends Error {
@@ -125,7 +105,8 @@ async function checkNode() {
     return closed(e.message);
   }
   if (!node.open) return closed(node.message);
-  status.textContent = node.title || "";
+  status.textContent = "";
+  if (node.message) $("start-intro").textContent = node.message;
   fillLanguages(node.languages?.length ? node.languages : cfg.languages);
   show("start");
   $("start-question").focus();
@@ -197,8 +178,9 @@ function openChat(fresh) {
   seen = new Set();
   log.clear();
   state = { state: null, name: null, position: null, online: false };
-  for (const ev of cache.events) render(ev.data, ev.id, false);
   show("chat");
+  for (const ev of cache.events) render(ev.data, ev.id, false);
+  log.toEnd();
   showStatus();
   connect();
   $("text").focus();
@@ -454,7 +436,9 @@ async function screenshot(delay) {
 }
 
 async function redactAndSend(redact, image) {
+  tellHost("wide");  // the editor wants room: the widget grows while it is open
   const shot = await redact.edit(image, t);
+  tellHost("narrow");
   $("shot").focus();
   if (shot) await upload(shot.blob, shot.name);
 }
@@ -554,6 +538,8 @@ function wire() {
 }
 
 wire();
-visitor = saved.visitor();
-if (visitor?.token) openChat(false);
-else checkNode();
+saved.visitor().then((kept) => {
+  visitor = kept;
+  if (visitor?.token) openChat(false);
+  else checkNode();
+});

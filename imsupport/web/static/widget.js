@@ -2,9 +2,11 @@
 //   <script src="https://support.example/widget.js" data-node="sales" data-lang="ru" async></script>
 // adds a button; pressing it opens the chat page /chat/{node}?embed=1 of the
 // service that served this file in an iframe (a panel, full screen at phone
-// widths). The chat lives in that iframe: the host page sees none of it, and
-// only "close" and "activity" come back, by postMessage, checked for origin
-// and source. Optional attributes: data-label (the button's text). The
+// widths). The chat lives in that iframe: the host page sees none of it;
+// only "close", "activity", "wide" and "narrow" (the screenshot editor
+// wants room) and, when the browser forbids the iframe storage
+// of its own, the visitor's token to keep ("ask", "keep", "forget") come
+// back, by postMessage, checked for origin and source. Optional attributes: data-label (the button's text). The
 // host page's Content-Security-Policy, if any, must allow this script and
 // the service in frame-src; the service's [web] widget_origins must name
 // the host's origin.
@@ -24,6 +26,9 @@
   const lang = wanted.slice(0, 2).toLowerCase() in TEXTS ? wanted.slice(0, 2).toLowerCase() : "en";
   const texts = TEXTS[lang];
   const remembered = "imsupport-widget-open:" + origin + "/" + node;
+  // the visitor's token, when the browser forbids the chat page (a third
+  // party here) storage of its own (keep.js)
+  const kept = "imsupport-widget-visitor:" + origin + "/" + node;
 
   const CSS = `
     :host { all: initial; }
@@ -44,6 +49,7 @@
       box-shadow: 0 8px 30px rgba(0, 0, 0, .3);
     }
     iframe { border: 0; width: 100%; height: 100%; display: block; }
+    .panel.wide { width: min(960px, calc(100vw - 40px)); height: calc(100vh - 100px); }
     @media (max-width: 600px) {
       .panel { inset: 0; width: 100%; height: 100%; border-radius: 0; }
     }`;
@@ -112,6 +118,20 @@
     if (!data || data.type !== "imsupport-widget") return;
     if (data.action === "close") close();
     else if (data.action === "activity" && panel.hidden) badge.hidden = false;
+    else if (data.action === "wide" || data.action === "narrow") {
+      panel.classList.toggle("wide", data.action === "wide");
+    }
+    else if (data.action === "ask") {
+      let visitor = null;
+      try { visitor = JSON.parse(localStorage.getItem(kept) || "null"); } catch { /* none */ }
+      frame.contentWindow.postMessage({ type: "imsupport-widget", action: "visitor", visitor },
+        origin);
+    } else if (data.action === "keep" && data.visitor && typeof data.visitor.token === "string") {
+      const visitor = { token: data.visitor.token, client: String(data.visitor.client || "") };
+      try { localStorage.setItem(kept, JSON.stringify(visitor)); } catch { /* forbidden */ }
+    } else if (data.action === "forget") {
+      try { localStorage.removeItem(kept); } catch { /* forbidden */ }
+    }
   });
 
   registry[origin + " " + node] = { open, close };
