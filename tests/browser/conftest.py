@@ -40,8 +40,9 @@ CHROMIUM = "/usr/bin/chromium"
 # Screen capture without a person at the picker: headless Chromium has no
 # screen to share (desktop capture fails with NotReadableError, and so does
 # everything once --use-fake-ui-for-media-stream is given), but it shares a
-# tab, picked by its title: the shop's page (hostpage.py's <title>).
-CAPTURED_TITLE = "Shop"
+# tab, picked by a part of its title: the test node's title, in the shop's
+# page's (hostpage.py) and in the chat page's own ("Chat: Sales questions").
+CAPTURED_TITLE = "Sales questions"
 CHROMIUM_ARGS = [
     f"--auto-select-tab-capture-source-by-title={CAPTURED_TITLE}",
     "--disable-dev-shm-usage",

@@ -15,7 +15,7 @@ from tests.e2e.service import free_port
 PAGE = """<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Shop</title></head>
+<title>The shop: Sales questions</title></head>
 <body><h1>The shop</h1><p>Everything for your garden.</p>
 <script src="{service}/widget.js" data-node="{node}" data-lang="{lang}" async></script>
 </body></html>

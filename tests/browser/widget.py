@@ -36,14 +36,17 @@ def service_for_shop(start_imsupport: Callable[..., ImsupportProcess], host: Hos
 
 
 class Widget:
-    """The shop's page with the widget, seen through Playwright."""
+    """The shop's page with the widget, seen through Playwright; or, with
+    no host page, the chat page opened by itself."""
 
-    def __init__(self, page: Any, host: HostPage) -> None:
+    def __init__(self, page: Any, host: HostPage | None) -> None:
         self.page = page
         self.host = host
-        self.frame = page.frame_locator("iframe")
+        # the chat is in the widget's iframe, or (without a host page) the page itself
+        self.frame = page.frame_locator("iframe") if host is not None else page
 
     def open(self) -> Widget:
+        assert self.host is not None
         self.page.goto(self.host.url)
         self.launcher().click()
         return self
