@@ -107,6 +107,8 @@ def context(browser: Any) -> Iterator[Callable[..., Any]]:
     for item in made:
         item.close()
     print("\n".join(said))
+    refused = [line for line in said if "Content Security Policy" in line]
+    assert not refused, "the pages broke their own CSP:\n" + "\n".join(refused)
 
 
 @pytest.fixture
