@@ -32,11 +32,12 @@ def test_hostile_text_is_text_in_the_page_and_for_the_operator(
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     widget = Widget(page, shop).open()
-    widget.start(f"Help {XSS}", name=XSS)
+    widget.start(f"Help {XSS}", name=XSS, languages=("en", "ru"))
     expect(widget.log()).to_contain_text(f"Help {XSS}")
 
     invitation = ivan.wait_message(CHAT1, contains="New chat #1", timeout=15)
     assert f"Help {XSS}" in invitation.body
+    assert "Languages: en, ru" in invitation.body  # in the order chosen
     assert f"{XSS} (web chat " in invitation.body  # the name, as the operator reads it
     ivan.send_message(CHAT1, XSS_OPERATOR)
     expect(widget.log()).to_contain_text(XSS_OPERATOR)
@@ -106,7 +107,8 @@ def test_a_phone_with_the_keyboard_alone_in_russian(
     expect(widget.locator("#status")).to_contain_text("в очереди")
     expect(widget.locator("#text")).to_be_focused()
 
-    ivan.wait_message(CHAT1, contains="New chat #1", timeout=15)
+    invitation = ivan.wait_message(CHAT1, contains="New chat #1", timeout=15)
+    assert "Languages: ru\n" in invitation.body  # the page's language first by default
     ivan.send_message(CHAT1, "Здравствуйте! Сейчас посмотрю.")
     expect(widget.log()).to_contain_text("Сейчас посмотрю.")
     page.keyboard.type("Спасибо")
