@@ -4,7 +4,7 @@ Fixtures for the browser tests: Playwright's Python API driving Debian's
 browser download), headless, against the real twistd + Prosody of tests/e2e
 (whose fixtures ``start_imsupport``, ``xmpp_client`` ... are reused here).
 
-- ``browser``: one Chromium per session.
+- ``browser``: one Chromium per test module.
 - ``context(**options)``: a fresh browser context (its own storage) per
   call, closed after the test; ``page`` is a page of one.
 - ``shots``: ``shots(page, "what")`` saves a screenshot of this step as
@@ -71,8 +71,10 @@ def _missing(message: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Per module, so that no Playwright is left running (it has an asyncio
+    loop and greenlets of its own) while later tests run Twisted's reactor."""
     if not os.path.exists(CHROMIUM):
         _missing(f"{CHROMIUM} is not installed (scripts/setup.sh installs Debian's chromium)")
     try:
