@@ -142,3 +142,12 @@ def test_a_visitor_chats_through_the_widget_on_a_shop_site(
     rows = db_rows(service, "SELECT kind, author, text FROM events WHERE chat_id = 1 "
                             "AND kind = 'rating'")
     assert rows and "5" in rows[0][2] and "fast help" in rows[0][2], rows
+
+    # another question: the form again, and a new chat
+    widget.locator("#new-chat").click()
+    widget.start("One more question: do you ship abroad?")
+    expect(widget.log()).to_contain_text("do you ship abroad?")
+    assert "Let me check order 1234." not in widget.log().inner_text()
+    second = ivan.wait_message(CHAT1.replace("+1@", "+2@"), contains="New chat #2", timeout=15)
+    assert "do you ship abroad?" in second.body
+    shots(page, "another question")

@@ -98,6 +98,7 @@ def test_a_phone_with_the_keyboard_alone_in_russian(
     expect(question).to_be_focused()
     panel = page.locator("[data-imsupport-widget]").locator(".panel").bounding_box()
     assert (panel["width"], panel["height"]) == (360, 740)  # full screen on a phone
+    expect(widget.locator("#start-intro")).to_contain_text("оператор")  # the service's, in Russian
     page.keyboard.type("Где мой заказ?")
     shots(page, "phone form")
     page.keyboard.press("Tab")  # from the question to the start button

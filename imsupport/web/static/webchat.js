@@ -49,7 +49,9 @@ class Refused extends Error {
 async function request(method, path, body) {
   let response;
   try {
-    response = await fetch(base + path, {
+    // ?lang: the language of what the service answers before a chat has one
+    const url = `${base}${path}${path.includes("?") ? "&" : "?"}lang=${encodeURIComponent(cfg.lang)}`;
+    response = await fetch(url, {
       method, credentials: "same-origin",
       headers: body === undefined ? {} : { "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
