@@ -7,9 +7,11 @@ import json
 import pytest
 import pytest_twisted
 
+from imsupport.core.i18n import Translator
 from imsupport.core.model import MESSAGE, RATING
 from imsupport.core.switches import Target
 from tests.unit.fakes import IVAN, events, online
+from tests.unit.flaky import FlakyStore
 from tests.web.chatweb import ChatWeb
 
 NINE_TO_SIX = dict(schedule="Mon-Fri 09:00-18:00", timezone="UTC")  # START is 08:00
@@ -245,3 +247,25 @@ async def test_a_json_body_over_its_limit_is_refused_before_it_is_read():
     reply = await web.post(f"/messages?token={token}",
                            raw=json.dumps({"token": token, "text": "x" * 400_000}).encode())
     assert reply.code == 413 and "Запрос слишком большой" in reply.error()["message"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_message_the_store_could_not_take_is_503_with_the_cores_words():
+    store = FlakyStore()
+    web = ChatWeb(store=store)
+    online(web.core, IVAN)
+    client, token = await web.start(languages=["ru"])
+    web.core.operatorSaid("sales", 1, IVAN, "hello")
+    store.down = True
+    stub = web.http.stub
+    pending = stub.request("POST", "http://x/chat/sales/messages",
+                           data=json.dumps({"token": token, "text": "lost?"}).encode(),
+                           headers={"Content-Type": "application/json"})
+    stub.flush()
+    web.clock.advance(31)  # past hold_timeout: refused to its sender
+    stub.flush()
+    response = await pending
+    content = json.loads(await response.content())
+    assert response.code == 503 and content["error"]["code"] == "not_stored"
+    assert content["error"]["message"] == Translator().text("message_not_stored", ("ru",))
+    assert "lost?" not in web.xmpp.bodies(IVAN)

@@ -28,7 +28,7 @@ from twisted.internet.defer import Deferred, inlineCallbacks
 from twisted.logger import Logger
 from twisted.web.iweb import IRequest
 
-from imsupport.core.model import FILE, ChatEvent, ChatRecord
+from imsupport.core.model import FILE, STATE, ChatEvent, ChatRecord
 from imsupport.web.chat.shown import CLIENT, notice, shown, typing, visible
 from imsupport.web.chat.visitors import isVisitor
 
@@ -136,7 +136,7 @@ class ChatHub:
         for event in events:
             if not visible(event):
                 continue
-            if event.author != CLIENT and event.kind != "state":
+            if event.author != CLIENT and event.kind != STATE:
                 text = event.data.get("url") if event.kind == FILE else event.text
                 self._pending.setdefault(key, deque(maxlen=PENDING_KEPT)).append(str(text))
             if streams:
