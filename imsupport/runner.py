@@ -97,6 +97,7 @@ class ImsupportService(MultiService):
                            blobs=self.blobs, public_url=web.public_url, api=api,
                            links=self.links, store=self.store, chat=self.chat,
                            admin=admin)
+        self.chat.asset = self.web.static.url  # versioned addresses of the page's files
         site = self.web.site(reactor)
         site.displayTracebacks = False
         StreamServerEndpointService(serverFromString(reactor, web.endpoint),

@@ -1,7 +1,8 @@
 # Shared set-up, sourced by scripts/test, scripts/demo and scripts/bench.
 #
 # On a fresh Debian 12 machine (as root) it installs what they need
-# (Prosody; ejabberd when IMSUPPORT_SETUP_EJABBERD=1, as scripts/test sets;
+# (Prosody; ejabberd when IMSUPPORT_SETUP_EJABBERD=1 and Chromium when
+# IMSUPPORT_SETUP_CHROMIUM=1, as scripts/test sets;
 # PostgreSQL unless one already listens on 127.0.0.1:5432 or
 # IMSUPPORT_SETUP_PG=0; python3-venv), makes sure Debian's own Prosody and
 # ejabberd services are not running, and prepares a virtualenv in .venv with
@@ -11,6 +12,7 @@
 # Environment: PYTHON (interpreter for the venv, default python3, must be
 # >= 3.11), SETUP_LOG, IMSUPPORT_SETUP_PG (1 = make sure PostgreSQL runs,
 # the default), IMSUPPORT_SETUP_EJABBERD (1 = install ejabberd; default 0),
+# IMSUPPORT_SETUP_CHROMIUM (1 = install chromium; default 0),
 # IMSUPPORT_TEST_PG (exported; default
 # postgresql://postgres:postgres@127.0.0.1:5432/test).
 
@@ -58,6 +60,13 @@ if [ -f /run/prosody/prosody.pid ] && kill -0 "$(cat /run/prosody/prosody.pid)" 
     if is_root; then
         service prosody stop >>"$SETUP_LOG" 2>&1 || kill "$(cat /run/prosody/prosody.pid)" 2>/dev/null || true
     fi
+fi
+
+# -- Chromium -----------------------------------------------------------------
+# tests/browser/ drive Debian's chromium through Playwright (executable_path,
+# so Playwright downloads no browser of its own).
+if [ "${IMSUPPORT_SETUP_CHROMIUM:-0}" = 1 ] && [ ! -x /usr/bin/chromium ]; then
+    apt_install chromium
 fi
 
 # -- ejabberd -----------------------------------------------------------------
@@ -143,7 +152,7 @@ fi
 PIP_EDITABLE=(-e '.[test]')
 STAMP="$VENV/.imsupport-installed"
 WANT=$( { echo "${PIP_EDITABLE[*]}"; cat setup.cfg setup.py pyproject.toml 2>/dev/null || true; } | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ] || ! "$VENV/bin/python" -c 'import imsupport, pytest, slixmpp, mypy_zope' 2>/dev/null \
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ] || ! "$VENV/bin/python" -c 'import imsupport, pytest, slixmpp, mypy_zope, playwright' 2>/dev/null \
         || [ ! -x "$VENV/bin/ruff" ]; then
     step "pip install -e '.[test]'"
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PIP_EDITABLE[@]}" >>"$SETUP_LOG" 2>&1 \

@@ -2,11 +2,12 @@
 The web side: a Klein app built around the running service's parts:
 /healthz, /metrics, and the files' routes (SPEC 14, 16): ``PUT /upload/{slot}``,
 ``GET``/``HEAD /f/{token}/{name}`` (web/files.py) and the one-time upload
-page ``/u/{token}`` (web/page.py), and the JSON API under ``/api/v1/``
-(web/api/, its own Klein app built from its OpenAPI document), the web chat
-under ``/chat/`` (web/chat/) and the admin and analyst pages under
-``/admin/`` (web/admin/), each its own Klein app. ``site()`` is the Site to
-listen with: its requests refuse bodies
+page ``/u/{token}`` (web/page.py), the JSON API under ``/api/v1/``
+(web/api/, its own Klein app built from its OpenAPI document), the web
+chat under ``/chat/`` (web/chat/) and the admin and analyst pages under
+``/admin/`` (web/admin/), each its own Klein app, and the pages' static
+files at ``/static/{path}`` and ``/widget.js`` (web/static.py). ``site()``
+is the Site to listen with: its requests refuse bodies
 over the upload limit before reading them (web/limits.py).
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ from imsupport.web.errors import errorBody, errorCode
 from imsupport.web.files import FileParts, FileRoutes, preflight
 from imsupport.web.limits import FORM_OVERHEAD, limitedSite
 from imsupport.web.page import UploadPages
+from imsupport.web.static import StaticFiles
 from imsupport.web.transcripts import TranscriptPages
 
 if TYPE_CHECKING:
@@ -56,10 +58,12 @@ class WebSide:
                  blobs: "Blobs | None" = None, public_url: str = "",
                  api: "ApiSide | None" = None, links: "TranscriptLinks | None" = None,
                  store: "IStore | None" = None, chat: "ChatSide | None" = None,
-                 admin: "AdminSite | None" = None) -> None:
+                 admin: "AdminSite | None" = None,
+                 static: StaticFiles | None = None) -> None:
         """``uploads`` is the core's (None until the core is up), ``blobs``
         the store of the files' bytes, ``public_url`` what ``[web]
-        public_url`` says; the file routes answer 503 until both are there."""
+        public_url`` says; the file routes answer 503 until both are there.
+        ``static`` the pages' files (by default the package's)."""
         self.core = core
         self.xmpp_connected = xmpp_connected
         self.store_ready = store_ready
@@ -69,6 +73,7 @@ class WebSide:
         self.files = FileRoutes(self.fileParts)
         self.pages = UploadPages(self.fileParts)
         self.api = api  # the JSON API under /api/v1/ (web/api/)
+        self.static = StaticFiles() if static is None else static
         self.chat = chat  # the web chat under /chat/ (web/chat/)
         self.admin = admin  # the admin and analyst pages under /admin/ (web/admin/)
         # earlier chats' transcripts behind operators' signed links (core/links.py)
@@ -130,6 +135,14 @@ class WebSide:
         if self.transcripts is None:
             raise NotFound()
         return self.transcripts.show(request, chat, expires, signature)
+
+    @app.route("/static/<path:name>", methods=["GET", "HEAD"])
+    def staticFile(self, request: IRequest, name: str) -> bytes:
+        return self.static.serve(request, name)
+
+    @app.route("/widget.js", methods=["GET", "HEAD"])
+    def widget(self, request: IRequest) -> bytes:
+        return self.static.widget(request)
 
     @app.route("/api/v1/", branch=True)
     def apiBranch(self, request: IRequest) -> KleinResource:

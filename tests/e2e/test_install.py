@@ -89,4 +89,11 @@ def test_wheel_install_gives_twistd_imsupport(tmp_path: Path) -> None:
                 tmp_path).stdout.strip()
     assert where.stdout.strip() == str(Path(site, "imsupport", "__init__.py")), where.stderr
     assert Path(site, "twisted", "plugins", "imsupport_plugin.py").is_file()
+    # the web pages' files and texts are package data (setup.cfg)
+    for part in ("web/static/webchat.js", "web/static/widget.js", "web/static/webchat.css",
+                 "locale/ru/webchat.toml"):
+        assert Path(site, "imsupport", part).is_file(), part
+    served = _run([str(python), "-c", "from imsupport.web.static import StaticFiles; "
+                   "print(' '.join(sorted(StaticFiles().assets)))"], tmp_path)
+    assert {"webchat.js", "widget.js", "redact.js"} <= set(served.stdout.split()), served.stderr
     _assertTwistdImsupport(python, tmp_path)
