@@ -16,9 +16,10 @@ import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
+import pytest
 from standardwebhooks import Webhook
 
-from tests.e2e.test_chat_path import COMPONENT, SALES
+from tests.e2e.test_chat_path import COMPONENT, SALES, storage  # noqa: F401 (a fixture)
 from tests.e2e.test_routing import group, node, rows, wait_free
 
 SECRET = "whsec_" + base64.b64encode(b"imsupport e2e webhook key!").decode()
@@ -156,3 +157,28 @@ def test_signed_retried_and_nothing_lost_across_kill_9(start_imsupport, xmpp_cli
     assert {"chat.queued", "chat.offered", "chat.accepted", "chat.closed",
             "chat.rated"} <= set(stored.values())
     json.dumps(receiver.accepted)  # every payload is plain JSON
+
+
+@pytest.mark.parametrize("storage", ["postgresql"], indirect=True)
+def test_postgresql_webhooks_on_a_connection_of_their_own(start_imsupport, xmpp_client,
+                                                          storage):  # noqa: F811
+    """On PostgreSQL the deliverer has its own session (runner._deliveryStore):
+    a chat's events arrive signed, a failed one is retried with its id."""
+    storage_url, _ = storage
+    receiver = Receiver(fail_first=1)
+    ivan = xmpp_client("ivan")
+    service = start_imsupport(node(group("first", [ivan])),
+                              operators=rows((ivan, "Ivan", ["en"])),
+                              extra_toml=webhook_toml(receiver.port), storage_url=storage_url)
+    wait_free(service, 1)
+    alice = xmpp_client("alice")
+    alice.send_message(SALES, "Hello, is anyone there?")
+    ivan.wait_message(f"sales+1@{COMPONENT}", contains="New chat #1")
+    ivan.send_message(f"sales+1@{COMPONENT}", "Hi, how can I help?")
+    alice.wait_message(SALES, contains="how can I help")
+    ivan.send_message(f"sales+1@{COMPONENT}", "!close")
+    alice.wait_message(SALES, contains="closed")
+    receiver.wait_for("chat.closed")
+    assert receiver.types()[:2] == ["chat.queued", "chat.offered"]
+    assert receiver.attempts[0] == receiver.attempts[1], "the failed one again, same id"
+    assert receiver.bad_signatures == 0
