@@ -112,7 +112,7 @@ async def test_an_unknown_name_is_answered_like_a_wrong_password():
 async def test_a_post_without_the_csrf_token_or_with_a_forged_one_is_refused():
     admin = Admin()
     await admin.get("/login")
-    for token in (None, "0" * 64, "<script>"):
+    for token in (None, "0" * 64, "<script>", "é"):
         data = {"name": ADA, "password": PASSWORDS[ADA]}
         if token is not None:
             data[CSRF] = token
