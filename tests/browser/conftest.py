@@ -12,7 +12,8 @@ browser download), headless, against the real twistd + Prosody of tests/e2e
   when that is set, else the test's tmp_path; the directories are listed at
   the end of the run.
 - ``host_page(service_url, node)``: the shop's page on another origin
-  (hostpage.py) with the widget's one script tag.
+  (hostpage.py) with the widget's one script tag; ``page=``, ``host=``: a
+  page of the test's own (hostpage.py).
 
 Like the e2e tests, these skip when Chromium or Playwright is missing, except
 under CI or IMSUPPORT_E2E_REQUIRED=1 (scripts/test), where they fail.
@@ -150,8 +151,9 @@ def shots(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shots]:
 def host_page() -> Iterator[Callable[..., HostPage]]:
     pages: list[HostPage] = []
 
-    def make(service: str = "", node: str = "sales", lang: str = "en") -> HostPage:
-        pages.append(HostPage(service, node, lang).start())
+    def make(service: str = "", node: str = "sales", lang: str = "en",
+             **kw: Any) -> HostPage:
+        pages.append(HostPage(service, node, lang, **kw).start())
         return pages[-1]
 
     yield make

@@ -2,7 +2,9 @@
 A shop's own site on another origin, for the widget's tests: a tiny HTTP
 server on ``localhost`` (the service listens on ``127.0.0.1``, so the two are
 different sites, as a real shop and its support service are) that serves one
-HTML page embedding the widget with one script tag.
+HTML page embedding the widget with one script tag (or, given ``page``, a
+page of the test's own: a forged form, say; ``host="127.0.0.1"`` puts it on
+the service's site, another origin by its port only).
 """
 from __future__ import annotations
 
@@ -25,15 +27,16 @@ PAGE = """<!DOCTYPE html>
 class HostPage:
     """``HostPage(service_url, node).start()``; ``url`` is the page's address."""
 
-    def __init__(self, service: str = "", node: str = "sales", lang: str = "en") -> None:
+    def __init__(self, service: str = "", node: str = "sales", lang: str = "en",
+                 page: str = PAGE, host: str = "localhost") -> None:
         self.port = free_port()
-        self.origin = f"http://localhost:{self.port}"
+        self.origin = f"http://{host}:{self.port}"
         self.url = self.origin + "/"
-        self.service, self.node, self.lang = service, node, lang
+        self.service, self.node, self.lang, self.page = service, node, lang, page
         self.server: http.server.ThreadingHTTPServer | None = None
 
     def html(self) -> bytes:
-        return PAGE.format(service=self.service, node=self.node, lang=self.lang).encode()
+        return self.page.format(service=self.service, node=self.node, lang=self.lang).encode()
 
     def start(self) -> HostPage:
         owner = self

@@ -83,12 +83,13 @@ async def test_wrong_password_is_polite_and_slows_the_address_down():
     assert page.code == 403, "the fourth is still checked, and makes the next one wait"
     page = await admin.login()
     assert page.code == 429 and page.header("retry-after") == "1"
-    assert "Please wait 1 seconds" in page.text
+    assert "Please wait 1 second, then" in page.text
     admin.clock.advance(1)
     page = await admin.login(password="wrong")
     assert page.code == 403
     page = await admin.login()
     assert page.code == 429 and page.header("retry-after") == "2", "the wait doubles"
+    assert "Please wait 2 seconds, then" in page.text
     admin.clock.advance(2)
     page = await admin.login()
     assert page.code == 303, "the right password after the wait"
@@ -111,7 +112,7 @@ async def test_an_unknown_name_is_answered_like_a_wrong_password():
 async def test_a_post_without_the_csrf_token_or_with_a_forged_one_is_refused():
     admin = Admin()
     await admin.get("/login")
-    for token in (None, "0" * 64, "<script>"):
+    for token in (None, "0" * 64, "<script>", "é"):
         data = {"name": ADA, "password": PASSWORDS[ADA]}
         if token is not None:
             data[CSRF] = token

@@ -83,7 +83,7 @@ class LoginPages:
             request.setHeader(b"retry-after", str(seconds).encode())
             return self.form(request, next, name or "", status=429, error=(
                 f"Too many wrong passwords came from your address. Please wait {seconds} "
-                f"seconds, then try again."))
+                f"second{'' if seconds == 1 else 's'}, then try again."))
         if sender in self.checking:
             request.setHeader(b"retry-after", b"1")
             return self.form(request, next, name or "", status=429, error=(
