@@ -175,6 +175,9 @@ class WebchatBench:
             pid = service.pid
             assert pid is not None
             pids = {"imsupport": pid, "prosody": prosody.process.pid}  # type: ignore[union-attr]
+            if args.service_open_files:
+                hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)[1]
+                resource.prlimit(pid, resource.RLIMIT_NOFILE, (args.service_open_files, hard))
             await bench._wait_free(service, operators)
             await asyncio.sleep(2.0)
             figures.rss_idle = {name: rss(p) for name, p in pids.items()}
@@ -321,6 +324,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                    help="seconds for all chats to become active (default 600)")
     p.add_argument("--drain", type=float, default=30.0,
                    help="seconds to wait for the last echoes after the window (default 30)")
+    p.add_argument("--service-open-files", type=int, default=0, metavar="N",
+                   help="limit the service to N open files, as a systemd unit does by "
+                        "default (1024); default: as this process (raised for the load)")
     p.add_argument("--profile", action="store_true",
                    help="sample imsupport with py-spy during each window (pip install "
                         "py-spy; it takes CPU from the same cores)")
