@@ -28,6 +28,7 @@ from twisted.web.iweb import INonQueuedRequestFactory
 from twisted.web.server import Request, Site
 from zope.interface import implementer
 
+from imsupport.web.accesslog import accessLogFormatter
 from imsupport.web.errors import errorBody
 
 log = Logger()
@@ -129,6 +130,7 @@ class BodyLimit:
 
 def limitedSite(resource: Any, limit: Callable[[], int], reactor: Any,
                 paths: PathLimits | None = None) -> Site:
-    site = Site(resource, requestFactory=BodyLimit(limit, paths), reactor=reactor)
+    site = Site(resource, requestFactory=BodyLimit(limit, paths), reactor=reactor,
+                logFormatter=accessLogFormatter)
     site.displayTracebacks = False
     return site
