@@ -192,6 +192,7 @@ class _Lane:
     async def _nextEvent(self, state: DeliveryState) -> tuple[int, HookEvent] | None:
         """The first event after the cursor this webhook wants, from the rows
         read before or, when they are used up, from the outbox."""
+        exhausted = False  # the last read came back short: nothing more is stored yet
         while True:
             while self._buffer:
                 seq, event = self._buffer[0]
@@ -199,16 +200,12 @@ class _Lane:
                     return seq, event
                 self._skipped = max(self._skipped, seq)
                 self._buffer.popleft()
+            if exhausted:
+                return None
             events = await self.deliverer.store.eventsAfter(
                 max(state.cursor, self._skipped), BATCH)
             self._buffer.extend(events)
-            if not events:
-                return None
-            if len(events) < BATCH and not any(
-                    seq > state.cursor and self.hook.wants(e.type) for seq, e in events):
-                self._skipped = max(self._skipped, events[-1][0])
-                self._buffer.clear()
-                return None
+            exhausted = len(events) < BATCH
 
     async def _deliver(self, state: DeliveryState, seq: int, event: HookEvent) -> None:
         attempt = state.attempts + 1
