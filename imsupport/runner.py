@@ -27,7 +27,7 @@ from imsupport.core.service import SupportCore
 from imsupport.core.switches import Switches
 from imsupport.hooks.deliverer import Deliverer
 from imsupport.hooks.seeding import seedWebhooks
-from imsupport.store import makeStore, redactUrl
+from imsupport.store import isPostgres, makeStore, redactUrl
 from imsupport.store.blobs import DiskBlobs
 from imsupport.store.interfaces import IStore
 from imsupport.web.admin import build as buildAdmin
@@ -208,7 +208,7 @@ class ImsupportService(MultiService):
         slowed the chat path (the relay benchmark saw write latency double).
         SQLite (one writer anyway) and memory share the service's store."""
         url = self.config.storage.url
-        if url.split(":", 1)[0].lower() not in ("postgresql", "postgres"):
+        if not isPostgres(url):
             return self.store
         store = makeStore(url, reactor=self.reactor)
         try:
