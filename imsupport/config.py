@@ -38,6 +38,7 @@ from imsupport.configvalues import (
     frozen,
     hostName,
     httpUrl,
+    ipNetwork,
     languageCode,
     listOf,
     localPath,
@@ -113,6 +114,8 @@ class WebConfig:
     shared_dir: str = ""  # files here are shared files (R-CMD-6); "" = none
     transcript_link_lifetime: float = 30 * 86400.0  # seconds a !history transcript link works
     widget_origins: tuple[str, ...] = ()  # sites that may embed the web chat (frame-ancestors)
+    # proxies whose X-Forwarded-For names the sender (web/peers.py)
+    trusted_proxies: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,8 @@ class LimitsConfig:
     # Stanzas larger than this on the component link are skipped and refused
     # to their sender; at least WIRE_FACTOR x max_message_bytes.
     max_stanza_bytes: int = 1048576
+    web_chat_burst: int = 10  # new web chats one address may start at once
+    web_chats_per_hour: float = 60.0  # and then, sustained
 
 
 WIRE_FACTOR = 6  # a body's bytes on the wire at worst (&apos; for ')
@@ -202,7 +207,8 @@ def _web(t: Table, base: str) -> WebConfig:
                    slot_lifetime=positiveNumber, upload_page_lifetime=positiveNumber,
                    files_per_chat=positive, upload_bytes_per_day=positive,
                    fetch_allow=listOf(hostName), shared_dir=optionalPath(base),
-                   transcript_link_lifetime=positiveNumber, widget_origins=listOf(origin))
+                   transcript_link_lifetime=positiveNumber, widget_origins=listOf(origin),
+                   trusted_proxies=listOf(ipNetwork))
 
 
 def _apiTokens(tables: list[Table]) -> tuple[ApiToken, ...]:
@@ -229,7 +235,12 @@ def _limits(t: Table) -> LimitsConfig:
                      f"max_message_bytes ({least}), so that an escaped body fits, got {stanza}")
     limits = LimitsConfig(max_message_bytes=message, max_stanza_bytes=stanza,
                           client_rate=_rateLimit(t, "client", message),
-                          operator_rate=_rateLimit(t, "operator", message))
+                          operator_rate=_rateLimit(t, "operator", message),
+                          web_chat_burst=t.value("web_chat_burst", positive,
+                                                 fieldDefault(LimitsConfig, "web_chat_burst")),
+                          web_chats_per_hour=t.value(
+                              "web_chats_per_hour", positiveNumber,
+                              fieldDefault(LimitsConfig, "web_chats_per_hour")))
     t.finish()
     return limits
 

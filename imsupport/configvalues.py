@@ -28,8 +28,9 @@ from imsupport.store.urls import SCHEMES, sqlitePath
 __all__ = [
     "Bad", "Check", "ConfigError", "OFF_HOURS", "PLUGIN_NAME", "REQUIRED", "RINGS", "SCOPES",
     "SEED_MODES", "Table", "bareJid", "boolean", "choice", "domainName", "exception",
-    "fieldDefault", "frozen", "hostName", "httpUrl", "instant", "languageCode", "listOf",
-    "localPath", "nodeName", "nonEmpty", "nonNegative", "optionalPath", "origin", "port",
+    "fieldDefault", "frozen", "hostName", "httpUrl", "instant", "ipNetwork",
+    "languageCode", "listOf", "localPath", "nodeName", "nonEmpty", "nonNegative",
+    "optionalPath", "origin", "port",
     "positive", "positiveNumber", "schedule",
     "show", "storageUrl", "string", "timezone", "unique", "want", "word",
 ]
@@ -272,6 +273,16 @@ def hostName(v: Any) -> str:
     if not isinstance(v, str) or len(v) > 253 or not _DOMAIN.fullmatch(v.lower()):
         raise want('a host name like "files.shop.example" or an IP address', v)
     return v.lower()
+
+
+def ipNetwork(v: Any) -> str:
+    """An address or a network: ``"10.0.0.0/8"``, ``"192.0.2.7"``, ``"2001:db8::/32"``."""
+    if isinstance(v, str):
+        try:
+            return str(ipaddress.ip_network(v.strip(), strict=False))
+        except ValueError:
+            pass
+    raise want('an IP address or network like "10.0.0.0/8"', v)
 
 
 def bareJid(v: Any) -> str:

@@ -85,13 +85,17 @@ class ImsupportService(MultiService):
         # the web chat (R-CLI-3): visitors are clients whose words go through its hub
         self.chat = buildChat(lambda: self.core, self.store, reactor, config.xmpp.secret,
                               config.service.default_language, blobs=self.blobs,
-                              widget_origins=web.widget_origins)
+                              widget_origins=web.widget_origins,
+                              trusted_proxies=web.trusted_proxies,
+                              starts=(config.limits.web_chat_burst,
+                                      config.limits.web_chats_per_hour))
         # the admin and analyst pages (SPEC 17): [[web_users]], passwords checked
         # in a thread (argon2 takes tens of milliseconds), changes through the API
         admin = buildAdmin(api, lambda: self.core, self.store, reactor, config.web_users,
                            web.public_url, answer_target=config.stats.answer_target,
                            run=lambda work: deferToThreadPool(reactor, reactor.getThreadPool(),
-                                                              work))
+                                                              work),
+                           trusted_proxies=web.trusted_proxies)
         self.web = WebSide(lambda: self.core, lambda: self.component.connected,
                            lambda: self.store_ready,
                            uploads=lambda: self.core.files if self.core is not None else None,

@@ -23,7 +23,7 @@ class Chats(Mapping[int, Chat]):
         self.clock = clock
         self.last_id = last_chat_id  # the core hands out ids itself (max + 1)
         self._open: dict[int, Chat] = {}
-        self._byClient: dict[tuple[str, str], int] = {}
+        self._byClient: dict[str, dict[str, int]] = {}  # client -> node -> open chat
         self.lastOperator: dict[tuple[str, str], str] = {}  # (node, client) -> operator
         self.clientLanguages: dict[str, tuple[str, ...]] = {}  # client -> from !lang
 
@@ -42,11 +42,17 @@ class Chats(Mapping[int, Chat]):
         """The client's open chat in ``node``."""
         if node is None:
             return None
-        chat_id = self._byClient.get((node, client))
+        chat_id = self._byClient.get(client, {}).get(node)
         return self._open.get(chat_id) if chat_id is not None else None
 
     def idOfClient(self, node: str, client: str) -> int | None:
-        return self._byClient.get((node, client))
+        return self._byClient.get(client, {}).get(node)
+
+    def allOfClient(self, client: str) -> list[Chat]:
+        """The client's open chats in every node, first first: an index, not
+        a scan of every open chat (the web chat asks on each request)."""
+        ids = sorted(self._byClient.get(client, {}).values())
+        return [self._open[i] for i in ids if i in self._open]
 
     # -- opening and closing -----------------------------------------------------------
 
@@ -65,15 +71,18 @@ class Chats(Mapping[int, Chat]):
 
     def add(self, chat: Chat) -> None:
         self._open[chat.id] = chat
-        self._byClient[(chat.node, chat.client)] = chat.id
+        self._byClient.setdefault(chat.client, {})[chat.node] = chat.id
 
     def remove(self, chat: Chat) -> None:
         """The chat closed: its last operator is remembered (R-ROUTE-5)."""
         if chat.record.operators:
             self.lastOperator[(chat.node, chat.client)] = chat.record.operators[-1]
         self._open.pop(chat.id, None)
-        if self._byClient.get((chat.node, chat.client)) == chat.id:
-            del self._byClient[(chat.node, chat.client)]
+        nodes = self._byClient.get(chat.client, {})
+        if nodes.get(chat.node) == chat.id:
+            del nodes[chat.node]
+            if not nodes:
+                del self._byClient[chat.client]
 
     # -- languages (R-ROUTE-4, R-CLI-2) ------------------------------------------------
 

@@ -203,8 +203,7 @@ class Queries:
     def clientChats(self, client: str) -> tuple[ChatView, ...]:
         """The client's open chats (one per node at most)."""
         now = self.clock.seconds()
-        return tuple(self._chat(c, now) for c in sorted(self.chats.values(), key=lambda c: c.id)
-                     if c.client == client)
+        return tuple(self._chat(c, now) for c in self.chats.allOfClient(client))
 
     def isInChat(self, chat_id: int, jid: str) -> bool:
         """Whether ``jid`` is an operator of the open chat or invited to it:

@@ -2,6 +2,11 @@
 The component stream's guard: it puts the hardened parser on every new
 stream, answers each refused stanza to its sender with a stanza error, and
 ends the stream when the XMPP server sent XML the parser will not read.
+
+It also refuses every stanza from an address under ``web.invalid``: those
+are the web chat's visitors (R-CLI-3), who exist only over HTTP, so an
+XMPP stanza claiming one (a forging component or server) would otherwise
+write into a visitor's chat.
 """
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ from typing import Any
 from twisted.logger import Logger
 from twisted.words.protocols.jabber import error as jabber_error
 from twisted.words.protocols.jabber import xmlstream
+from twisted.words.xish import domish
 
+from imsupport.core.display import WEB_DOMAIN
 from imsupport.core.i18n import Translator
 from imsupport.xmpp import stanzas
 from imsupport.xmpp.addresses import Addresses, parseJID
@@ -47,13 +54,39 @@ class StreamGuard:
         stream = HardenedElementStream(self.limits, lambda r: self.refused(xs, r),
                                        lambda c: self.closed(xs, c))
         stream.DocumentStartEvent = xs.onDocumentStart
-        stream.ElementEvent = xs.onElement
+        stream.ElementEvent = lambda element: self.element(xs, element)
         stream.DocumentEndEvent = xs.onDocumentEnd
         xs.stream = stream
         # A stream reset makes a new parser in _initializeStream, Twisted's
         # only hook for it; mypy rejects assigning to a method.
         xs._initializeStream = lambda: self.install(xs)  # type: ignore[method-assign]
         return stream
+
+    # -- a stanza from a web chat visitor's address --------------------------
+
+    def element(self, xs: xmlstream.XmlStream, element: domish.Element) -> None:
+        """Every top-level element the parser built: on to the stream's
+        observers unless it claims a web chat visitor's address."""
+        sender = parseJID(element.getAttribute("from"))
+        if element.name in STANZAS and sender is not None and isWebAddress(sender.host):
+            self.forged(xs, element, sender.full())
+            return
+        xs.onElement(element)
+
+    def forged(self, xs: xmlstream.XmlStream, stanza: domish.Element, sender: str) -> None:
+        log.warn(  # noqa: G010 (twisted.logger has no warning())
+            "Refused a {kind} from {sender}: addresses under {domain} are the web chat's "
+            "own and cannot come over XMPP", kind=stanza.name, sender=sender,
+            domain=WEB_DOMAIN)
+        stype = stanza.getAttribute("type")
+        if stype == "error" or (stanza.name == "iq" and stype == "result"):
+            return
+        lang = stanzas.langOf(stanza)
+        text = self.translator.text("refused_web_address", [lang] if lang else [],
+                                    domain=WEB_DOMAIN)
+        stanza["from"] = sender
+        xs.send(stanzas.error(stanza, self.replyFrom(stanza.getAttribute("to")),
+                              "not-allowed", "cancel", text))
 
     # -- a refused stanza ----------------------------------------------------
 
@@ -107,3 +140,9 @@ class StreamGuard:
             return
         xs.sendStreamError(jabber_error.StreamError(closed.condition))
 
+
+
+def isWebAddress(host: str) -> bool:
+    """``web.invalid`` or a name under it (compared case-blind, as DNS)."""
+    host = host.lower().rstrip(".")
+    return host == WEB_DOMAIN or host.endswith("." + WEB_DOMAIN)

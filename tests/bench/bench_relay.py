@@ -122,12 +122,15 @@ c2s_stanza_size_limit = 4*1024*1024
 
 # Each benchmark chat sends hundreds of messages a second, far above what a
 # person sends; the per-sender rate limits (checked on every message all the
-# same) are raised so they do not throttle what is measured. bench_flood
+# same) are raised so they do not throttle what is measured, as is the limit
+# of new web chats per address. bench_flood
 # measures them at their defaults.
 UNTHROTTLED = "\n[limits]\n" + "".join(
     f"{who}_message_burst = 1000000\n{who}_messages_per_second = 1000000.0\n"
     f"{who}_byte_burst = 1000000000\n{who}_bytes_per_second = 1000000000.0\n"
-    for who in ("client", "operator"))
+    for who in ("client", "operator")) + (
+    # bench_webchat starts 1,000 web chats from one loopback address
+    "web_chat_burst = 1000000\nweb_chats_per_hour = 1000000.0\n")
 
 
 T = TypeVar("T")

@@ -19,22 +19,29 @@ from tests.e2e.test_routing import group, node, rows, wait_free
 CHAT1 = f"sales+1@{COMPONENT}"
 
 
-def post(service: Any, path: str, body: Any) -> tuple[int, Any]:
+def post(service: Any, path: str, body: Any, **headers: str) -> tuple[int, Any]:
+    code, answer, _ = posted(service, path, body, **headers)
+    return code, answer
+
+
+def posted(service: Any, path: str, body: Any, **headers: str) -> tuple[int, Any, Any]:
+    """(status, JSON body, headers)."""
     request = urllib.request.Request(service.base_url + "/chat/sales" + path,
                                      data=json.dumps(body).encode(), method="POST",
-                                     headers={"content-type": "application/json"})
+                                     headers={"content-type": "application/json", **headers})
     try:
         with urllib.request.urlopen(request, timeout=20) as response:
-            return response.status, json.loads(response.read())
+            return response.status, json.loads(response.read()), response.headers
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+        return error.code, json.loads(error.read()), error.headers
 
 
 def test_a_visitor_chats_with_an_operator_and_resumes_after_a_drop(start_imsupport,
                                                                     xmpp_client):
     ivan = xmpp_client("ivan")
     service = start_imsupport(node(group("first", [ivan])),
-                              operators=rows((ivan, "Ivan", ["en", "ru"])))
+                              operators=rows((ivan, "Ivan", ["en", "ru"])),
+                              extra_toml="[limits]\nweb_chat_burst = 3\n")
     wait_free(service, 1)
     with urllib.request.urlopen(service.base_url + "/chat/sales/status?lang=ru",
                                 timeout=20) as response:
@@ -87,3 +94,15 @@ def test_a_visitor_chats_with_an_operator_and_resumes_after_a_drop(start_imsuppo
     again.wait(state="closed")
     assert ivan.wait_message(CHAT1, contains="closed")
     again.close()
+
+    # new chats from one address: 3 at once ([limits] web_chat_burst), then 429
+    for n in (2, 3):
+        assert post(service, "/visitors", {"name": f"v{n}", "question": "hi"})[0] == 201
+    code, refused, headers = posted(service, "/visitors?lang=ru",
+                                    {"name": "v4", "question": "hi", "languages": ["ru"]})
+    assert code == 429 and refused["error"]["code"] == "too_many_chats"
+    assert "слишком много новых чатов" in refused["error"]["message"]
+    assert 0 < int(headers["Retry-After"]) <= 60  # one a minute, less what refilled
+    # through a proxy on this machine (trusted by default) the sender is another
+    assert post(service, "/visitors", {"name": "v5", "question": "hi"},
+                **{"X-Forwarded-For": "198.51.100.7"})[0] == 201

@@ -125,12 +125,16 @@ class WebChat:
         self.reads = HeldReads(None)
         self.side = build(lambda: self.core, self.reads, None, SECRET,  # type: ignore[arg-type]
                           blobs=core_kw.get("blobs"),
-                          widget_origins=core_kw.pop("widget_origins", ()))
+                          widget_origins=core_kw.pop("widget_origins", ()),
+                          trusted_proxies=core_kw.pop("trusted_proxies", ("127.0.0.0/8",)),
+                          starts=core_kw.pop("starts", (10, 60.0)))
         self.core, self.clock, _, self.store = makeCore(
             transport=splitTransport(self.xmpp, self.side), **core_kw)
         self.reads.store = self.store
         self.hub = self.side.hub
         self.hub.clock = self.clock
+        assert self.side.starts is not None
+        self.side.starts.clock = self.clock
         self.core.journal.eventListeners.append(self.hub.stored)
 
     def visitor(self, name: str = "Anna Petrova") -> str:

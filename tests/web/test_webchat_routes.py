@@ -173,6 +173,35 @@ async def test_a_message_after_the_chat_closed_starts_a_new_one_unless_closed():
 
 
 @pytest_twisted.ensureDeferred
+async def test_new_chats_from_one_address_are_limited_in_the_visitors_language():
+    """Each question starts a new visitor, so a flood of new chats is held
+    back per sending address ([limits] web_chat_burst, web_chats_per_hour),
+    through the trusted proxy's X-Forwarded-For; a visitor who already has
+    a chat goes on talking."""
+    web = ChatWeb(starts=(2, 60.0))  # two at once, then one a minute
+    online(web.core, IVAN)
+    first, token = await web.start(question="first")
+    await web.start(question="second")
+    reply = await web.post("/visitors?lang=ru", {"name": "x", "question": "third",
+                                                 "languages": ["ru"]})
+    assert reply.code == 429 and reply.header("retry-after") == "60"
+    assert reply.error() == {"code": "too_many_chats", "message":
+                             "Из вашей сети начато слишком много новых чатов. Пожалуйста, "
+                             "попробуйте снова через 1 мин."}
+    assert len(web.core.chats) == 2, "the refused question started nothing"
+    assert (await web.post("/messages", {"token": token, "text": "still here"})).code == 200
+    other = await web.post("/visitors", {"name": "y", "question": "mine"},
+                           X_Forwarded_For="198.51.100.7")
+    assert other.code == 201, "another sender behind the same proxy has its own"
+    assert (await web.post("/end", {"token": token})).code == 200
+    again = await web.post("/messages", {"token": token, "text": "a new question"})
+    assert again.code == 429, "a new chat of a known visitor counts too"
+    web.clock.advance(60)
+    assert (await web.post("/messages", {"token": token, "text": "a new question"})).code == 200
+    assert web.core.queries.clientChats(first)[0].first_line == "a new question"
+
+
+@pytest_twisted.ensureDeferred
 async def test_a_message_over_max_message_bytes_is_413_and_a_flood_429():
     web = ChatWeb()
     client, token = await web.start(languages=["ru"])

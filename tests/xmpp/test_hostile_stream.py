@@ -319,3 +319,36 @@ def test_a_huge_id_is_refused_and_a_long_one_not_stored(comp):
     ids = [e.data.get("id") for e in events if e.author == "client"]
     assert ids == [None, "k" * 200], "ids over 200 characters are not stored"
     assert all(not chat.receipts for chat in comp.core.chats.values())
+
+
+# -- web chat visitors' addresses are the web chat's own (R-CLI-3) ---------
+
+VISITOR = r"anna.k3j2x9ab1c@web.invalid"
+
+
+def test_a_stanza_claiming_a_web_chat_visitor_is_refused(comp):
+    """A forging component or server cannot write into a visitor's chat,
+    show as one, or upload as one: each stanza gets not-allowed, the core
+    never sees it."""
+    comp.exchange(presence(IVAN + "/laptop", DOMAIN))
+    out = comp.exchange(msg(VISITOR, SALES, "I am a visitor", mid="w1"))
+    [refused] = errorsTo(out, VISITOR)
+    assert refused["from"] == SALES and refused["id"] == "w1"
+    assert condition(refused) == (
+        "not-allowed", "Not accepted: addresses under web.invalid belong to this service's "
+                       "web chat and cannot write over XMPP.")
+    assert not comp.core.chats
+    out = comp.exchange(f"<message from='x@Chat.WEB.invalid/r' to='{SALES}' xml:lang='ru'>"
+                        f"<body>привет</body></message>")
+    [refused] = errorsTo(out, "x@")
+    assert condition(refused)[1].startswith("Не принято: адреса в web.invalid")
+    [refused] = errorsTo(comp.exchange(
+        f"<iq type='get' id='q2' from='{VISITOR}/r' to='{DOMAIN}'>"
+        f"<query xmlns='http://jabber.org/protocol/disco#info'/></iq>"), VISITOR)
+    assert refused.name == "iq" and condition(refused)[0] == "not-allowed"
+    [refused] = errorsTo(comp.exchange(presence(VISITOR + "/r", SALES, "subscribe")), VISITOR)
+    assert refused.name == "presence"
+    assert VISITOR not in comp.transport.subscribers.get("sales", set())
+    assert comp.exchange(f"<message from='{VISITOR}/r' to='{SALES}' type='error'/>") == []
+    assert not comp.core.chats
+    chatGoesOn(comp)

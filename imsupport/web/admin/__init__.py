@@ -21,6 +21,7 @@ from imsupport.web.admin.layout import plainAsset
 from imsupport.web.admin.users import Run, WebUsers, inPlace
 from imsupport.web.api.app import ApiSide
 from imsupport.web.api.ports import CoreRef
+from imsupport.web.peers import LOOPBACK, Peers
 
 __all__ = ["AdminSite", "build"]
 
@@ -29,9 +30,11 @@ def build(api: ApiSide, core: CoreRef, store: IStore, clock: IReactorTime,
           users: Iterable[WebUser], public_url: str = "",
           answer_target: float = ANSWER_TARGET,
           run: "Run[bool] | Callable[..., Any]" = inPlace,
-          asset: Callable[[str], str] = plainAsset) -> AdminSite:
+          asset: Callable[[str], str] = plainAsset,
+          trusted_proxies: Iterable[str] = LOOPBACK) -> AdminSite:
     """``users``: ``[[web_users]]``; ``run`` runs a password check (the
     runner: in a thread, not to hold up the reactor); ``asset``: a static
-    file's URL by its name (``/static/<name>`` unless given)."""
+    file's URL by its name (``/static/<name>`` unless given);
+    ``trusted_proxies``: ``[web] trusted_proxies``."""
     return AdminSite(api, core, store, clock, WebUsers(users, run=run), public_url,
-                     answer_target, asset)
+                     answer_target, asset, Peers(trusted_proxies))

@@ -40,6 +40,7 @@ from imsupport.web.admin.users import WebUsers
 from imsupport.web.api.app import ApiSide
 from imsupport.web.api.errors import ApiError
 from imsupport.web.api.ports import CoreRef, operatorName, running
+from imsupport.web.peers import Peers
 
 log = Logger()
 
@@ -68,16 +69,17 @@ class AdminSite:
     def __init__(self, api: ApiSide, core: CoreRef, store: IStore, clock: IReactorTime,
                  users: WebUsers, public_url: str = "",
                  answer_target: float = ANSWER_TARGET,
-                 asset: Callable[[str], str] = plainAsset) -> None:
+                 asset: Callable[[str], str] = plainAsset, peers: Peers | None = None) -> None:
         """``public_url``: ``[web] public_url``; an https one makes the
         session cookie Secure. ``asset``: a static file's URL by its name
-        (the web side's static files give versioned ones)."""
+        (the web side's static files give versioned ones). ``peers``: who
+        a request is from (``[web] trusted_proxies``)."""
         self.api = api
         self.core = core
         self.sessions = Sessions(users, clock, CookiePolicy(
             secure=public_url.lower().startswith("https://")))
         self.guard = Guard(self.sessions, Assets(asset))
-        self.login = LoginPages(users, self.sessions, Throttle(clock))
+        self.login = LoginPages(users, self.sessions, Throttle(clock), peers)
         self.live = LiveFeed(lambda: liveState(core), clock)
         self.stats = StatsPages(store, clock, api, answer_target)
         self.archive = ArchivePages(public_url)

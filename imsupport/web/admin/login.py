@@ -23,6 +23,7 @@ from imsupport.web.admin.layout import document, field, postForm, url
 from imsupport.web.admin.sessions import Sessions
 from imsupport.web.admin.throttle import Throttle
 from imsupport.web.admin.users import WebUsers
+from imsupport.web.peers import Peers
 
 log = Logger()
 
@@ -32,16 +33,13 @@ LOGOUT_FIELDS = {"action": Field.text(required=False)}
 WRONG = "That name and password do not match. Please check them and try again."
 
 
-def address(request: IRequest) -> str:
-    peer = request.getClientAddress()
-    return str(getattr(peer, "host", "?"))
-
-
 class LoginPages:
-    def __init__(self, users: WebUsers, sessions: Sessions, throttle: Throttle) -> None:
+    def __init__(self, users: WebUsers, sessions: Sessions, throttle: Throttle,
+                 peers: Peers | None = None) -> None:
         self.users = users
         self.sessions = sessions
         self.throttle = throttle
+        self.peers = peers or Peers()  # who a log-in is from, through trusted proxies
         self.checking: set[str] = set()  # addresses with a try being checked now
 
     def form(self, request: IRequest, wanted: str | None, name: str = "", error: str = "",
@@ -76,7 +74,7 @@ class LoginPages:
     @inlineCallbacks
     def logIn(self, request: IRequest, name: str | None, password: str | None,
               next: str | None) -> Generator[Deferred[Any], Any, bytes]:
-        sender = address(request)
+        sender = self.peers.limitKey(request)
         wait = self.throttle.wait(sender)
         if wait > 0:
             seconds = max(1, round(wait + 0.49))

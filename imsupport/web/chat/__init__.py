@@ -14,14 +14,16 @@ runner gives it ``splitTransport`` and tells the hub of its stored events
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from imsupport.core.i18n import Translator
 from imsupport.web.chat.app import ChatSide
 from imsupport.web.chat.hub import ChatHub
 from imsupport.web.chat.ports import ChatCore
+from imsupport.web.chat.starts import StartLimit
 from imsupport.web.chat.transport import SplitTransport
 from imsupport.web.chat.visitors import VisitorTokens, deriveKey, isVisitor
+from imsupport.web.peers import LOOPBACK, Peers
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime
@@ -35,13 +37,17 @@ __all__ = ["ChatSide", "SplitTransport", "build", "splitTransport"]
 
 def build(core: Callable[[], ChatCore | None], store: "IStore", clock: "IReactorTime",
           secret: str, default_language: str = "en", blobs: "Blobs | None" = None,
-          widget_origins: tuple[str, ...] = ()) -> ChatSide:
+          widget_origins: tuple[str, ...] = (), trusted_proxies: Iterable[str] = LOOPBACK,
+          starts: tuple[int, float] = (10, 60.0)) -> ChatSide:
     """``secret``: ``[xmpp] secret``, which visitors' tokens are signed
-    with a key derived from; ``widget_origins``: ``[web] widget_origins``."""
+    with a key derived from; ``widget_origins``: ``[web] widget_origins``;
+    ``trusted_proxies``: ``[web] trusted_proxies``; ``starts``: ``[limits]
+    web_chat_burst`` and ``web_chats_per_hour``."""
     hub = ChatHub(clock, store, core)
     return ChatSide(core, hub, VisitorTokens(deriveKey(secret)),
                     Translator(default=default_language), blobs=blobs,
-                    widget_origins=widget_origins)
+                    widget_origins=widget_origins, peers=Peers(trusted_proxies),
+                    starts=StartLimit(clock, *starts))
 
 
 def splitTransport(xmpp: "Transport", side: ChatSide) -> SplitTransport:

@@ -11,6 +11,7 @@ message in the visitor's language (imsupport/locale, ``webchat_*``).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from typing import Any, Callable, Generator
 
@@ -37,11 +38,13 @@ from imsupport.web.chat.page import (
 )
 from imsupport.web.chat.ports import ChatCore
 from imsupport.web.chat.shown import parseEventId
+from imsupport.web.chat.starts import StartLimit
 from imsupport.web.chat.uploads import ChatUploads
 from imsupport.web.chat.visit import ChatError, Visit, Visits, query
 from imsupport.web.chat.visitors import VisitorTokens, newAddress
 from imsupport.web.errors import errorBody, errorCode
 from imsupport.web.limits import PathLimit
+from imsupport.web.peers import Peers
 
 log = Logger()
 
@@ -58,7 +61,8 @@ class ChatSide:
 
     def __init__(self, core: Callable[[], ChatCore | None], hub: ChatHub,
                  tokens: VisitorTokens, translator: Translator, blobs: Blobs | None = None,
-                 widget_origins: tuple[str, ...] = ()) -> None:
+                 widget_origins: tuple[str, ...] = (), peers: Peers | None = None,
+                 starts: StartLimit | None = None) -> None:
         self.core = core
         self.hub = hub
         self.tokens = tokens
@@ -66,6 +70,8 @@ class ChatSide:
         self.widget_origins = widget_origins
         self.asset: Callable[[str], str] = plainAsset  # a static file's URL by its name
         self.uploads = ChatUploads(self.visits, blobs)
+        self.peers = peers or Peers()
+        self.starts = starts  # new chats per address; None: no limit
 
     def resource(self) -> KleinResource:
         return self.app.resource()
@@ -140,7 +146,7 @@ class ChatSide:
         visit = self.visits.preferring(visit, languages)
         if not question:
             raise self.visits.fail(visit, 400, "bad_request", "webchat_question_needed")
-        self._mayStart(visit)
+        self._mayStart(request, visit)
         core = visit.core
         client = newAddress(name)
         core.chooseClientLanguages(client, languages)
@@ -169,7 +175,7 @@ class ChatSide:
             raise self.visits.fail(visit, 400, "bad_request", "webchat_bad_request",
                                    detail="text: must not be empty")
         if visit.chat is None:
-            self._mayStart(visit)
+            self._mayStart(request, visit)
         yield self._said(visit, text)
         return answer(request, {})
 
@@ -227,12 +233,19 @@ class ChatSide:
         body = self.visits.body(request, visit)
         return self.visits.visitor(visit, body.get("token")), body
 
-    def _mayStart(self, visit: Visit) -> None:
-        """A new chat only while the node takes chats: 409 otherwise."""
+    def _mayStart(self, request: IRequest, visit: Visit) -> None:
+        """A new chat only while the node takes chats (409 otherwise) and
+        within its sender's allowance of new chats (429 with Retry-After)."""
         closure = visit.core.nodeClosure(visit.node.name, visit.languages)
         if closure is not None:
             code = "node_off" if closure[0] == "switched_off_now" else "node_closed"
             raise ChatError(409, code, closure[1])
+        wait = self.starts.wait(self.peers.limitKey(request)) if self.starts else 0.0
+        if wait > 0:
+            minutes = max(1, math.ceil(wait / 60))
+            request.setHeader(b"retry-after", str(math.ceil(wait)).encode())
+            raise self.visits.fail(visit, 429, "too_many_chats", "webchat_too_many_chats",
+                                   minutes=minutes)
 
     def _said(self, visit: Visit, text: str) -> Deferred[None]:
         """The visitor's words to the core, within the message size and rate
