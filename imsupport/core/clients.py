@@ -222,7 +222,7 @@ class ClientDesk:
             # a quick answer only when someone is free to give it.
             key = GREETINGS.get(self.presences.of(chat.node).status_key, "queued")
             prefix = self.service.command_prefix
-            self.notices.toClient(chat, key, position=self.queues.position(chat),
+            self.notices.toClient(chat, key, position=self.queues.placeTold(chat),
                                   title=self.directory.title(chat.node), help=prefix + "help",
                                   end=prefix + "end")
             self.offers.dispatch()

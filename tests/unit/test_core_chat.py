@@ -340,3 +340,21 @@ def test_client_help_answers_the_client_and_is_not_relayed():
     assert (COMMAND, "client", "!help") in kinds
     core.clientSaid("sales", ALICE, "!frobnicate now")
     assert t.last(IVAN).body == "!frobnicate now", "an unknown client command is text"
+
+
+def test_a_long_queue_is_told_its_places_by_quarters_and_the_last_five():
+    """Someone 40th is not told each of 39 moves: the first few places,
+    and a move by a quarter since they were last told (core/queues.py)."""
+    core, clock, t, store = makeCore()
+    clients = [f"c{n}@shop.example" for n in range(40)]
+    for client in clients:
+        core.clientSaid("sales", client, "hello")
+    last = clients[-1]
+    assert "number 40 in the queue" in t.bodies(last)[0]
+    for client in clients[:-1]:
+        core.clientSaid("sales", client, "!end")
+    told = [int(b.split("number ")[1].split(" ")[0]) for b in t.bodies(last)[1:]]
+    assert told == [30, 22, 16, 12, 9, 6, 5, 4, 3, 2, 1]
+    notices = sum(1 for c in clients for b in t.bodies(c) if b.startswith("You are now number"))
+    assert notices < 40 * 39 / 2 / 2, notices  # 780 before; fewer still in longer queues
+    assert not core.queues._told.get(1), "who left is forgotten"
