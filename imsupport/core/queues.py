@@ -17,7 +17,6 @@ from imsupport.core.chat import Chat
 from imsupport.core.chats import Chats
 from imsupport.core.notices import Notices
 
-
 ALWAYS_TOLD = 5  # places told at every move
 TOLD_STEP = 0.75  # further back, a place is told once it is at most this of the last told
 

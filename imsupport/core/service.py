@@ -8,7 +8,7 @@ The parts, each owning its state and given its collaborators (no cycles):
     directory, availability, invitations, journal       what is there
     team, chats, notices, queues, presences, relay       who and what is open
     closing -> offers -> transfers -> recovery           a chat's way
-    switching, clients, words, rates                     what comes in
+    switching, clients, words, fileRouting, rates        what comes in
     queries, console, commands, workspace, desk          what is asked
 
 State changes are decided synchronously in memory; everything that leaves the
@@ -41,7 +41,8 @@ from imsupport.core.events import Events
 from imsupport.core.faq import FaqIndex
 from imsupport.core.filecommands import fileCommands
 from imsupport.core.filedesk import FileDesk
-from imsupport.core.files import Blob, Blobs, Fetcher, Slot, SlotRefusal, SlotUrls, UploadPage
+from imsupport.core.filerouting import FileRouting
+from imsupport.core.files import Blob, Blobs, Fetcher, Slot, SlotRefusal, SlotUrls
 from imsupport.core.filters import MessageFilter
 from imsupport.core.i18n import Translator
 from imsupport.core.invitations import Invitations
@@ -149,8 +150,7 @@ class SupportCore:
             metrics=metrics, files=files, ratings=ratings)
         self.words = words = OperatorWords(filters=filters, journal=journal, notices=notices,
                                            relay=relay, closing=closing, team=team, files=files)
-        files.pageFiles.append(self._pageFile)
-        files.failures.append(self._fileNotStored)
+        self.fileRouting = FileRouting(files, chats, self.clients, words, notices)
         self.rates = RateLimiter(limits.client_rate, limits.operator_rate,
                                  lambda jid: jid in team or jid in service.admins)
         self.gate = RateGate(limiter=self.rates, clock=clock, chats=chats, notices=notices,
@@ -297,22 +297,6 @@ class SupportCore:
             return SlotUrls(files.putUrl(result), files.getUrl(result))
 
         return files.requestSlot(who, filename, size, content_type).addCallback(urls)
-
-    def _fileNotStored(self, chat: Chat, name: str, reason: str) -> None:
-        """An upload for ``chat`` failed on the disk: its operators are told
-        (the uploader saw the error where they uploaded)."""
-        for operator in chat.record.operators:
-            self.notices.toOperator(chat, operator, "file_not_stored", name=name, reason=reason)
-
-    def _pageFile(self, page: UploadPage, record: FileRecord) -> None:
-        """A one-time page's file goes into its chat as the one who asked."""
-        chat = self.chats.get(page.chat_id)
-        if chat is None:
-            return
-        if page.owner == chat.client:
-            self.clients.keepFile(chat, record)
-        else:
-            self.words.sendFile(chat, page.owner, record)
 
     def operatorChatState(self, chat_id: int, operator: str, state: str) -> None:
         self.desk.chatState(chat_id, operator, state)
