@@ -76,3 +76,15 @@ def test_clockwork_is_left_out_of_the_comparison_only():
     state = {"at": 1, "nodes": [{"queued": [{"id": 1, "waited_s": 3.0, "talking_s": 0}]}]}
     assert withoutClockwork(state) == {"nodes": [{"queued": [{"id": 1}]}]}
     assert state["at"] == 1
+
+
+def test_a_head_gets_the_headers_and_no_stream():
+    live, clock = feed([{"at": 1}])
+    request = DummyRequest([b"live"])
+    request.method = b"HEAD"
+    done = []
+    live.open(request).addCallback(done.append)
+    assert done == [None] and request.written == []
+    assert request.responseHeaders.getRawHeaders(b"content-type") == [
+        b"text/event-stream; charset=utf-8"]
+    assert not live.streams and live._loop is None and not clock.getDelayedCalls()

@@ -173,3 +173,15 @@ async def test_no_site_may_frame_the_page_unless_configured_and_unknown_nodes_ar
     reply = await web.http.get("http://x/chat/nosuch?lang=ru")
     assert reply.code == 404 and "Такого чата поддержки нет." in reply.body.decode()
     assert reply.header("content-type") == "text/html; charset=utf-8"
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_head_of_the_stream_opens_none_and_brings_no_one_online():
+    web = ChatWeb(client_grace=60)
+    online(web.core, IVAN)
+    client, token = await web.start()
+    reply = await web.request("HEAD", f"/events?token={token}")
+    assert reply.code == 200 and reply.header("content-type").startswith("text/event-stream")
+    assert not web.hub.streams("sales", client)
+    web.clock.advance(61)
+    assert web.core.openChat(1) is None, "still away: gone after client_grace"

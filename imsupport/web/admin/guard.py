@@ -19,7 +19,7 @@ from typing import Any, Callable, Protocol, TypeVar, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from klein import Authorization, RequestComponent, Requirer
-from klein.interfaces import EarlyExit, ISession, NoSuchSession
+from klein.interfaces import EarlyExit, ISession, NoSuchSession, SessionMechanism
 from twisted.internet.defer import Deferred
 from twisted.python.components import Componentized
 from twisted.python.failure import Failure
@@ -84,7 +84,25 @@ class Guard:
     def prepare(self, request: IRequest) -> Deferred[Any]:
         self.dress(request)
         self._readForm(request)
-        return self.sessions.procure(request).addErrback(self._noSession)
+        return self.sessions.procure(request).addCallbacks(
+            self._checkToken, self._noSession, callbackArgs=(request,))
+
+    def _checkToken(self, session: ISession, request: IRequest) -> ISession:
+        """The CSRF token of a POST, checked as Klein's Form checks it (which
+        still does, after this) but refused with the site's own page, not
+        Klein's bare line: a form from another page of a live session, or
+        one left open from a session before."""
+        if request.method in (b"GET", b"HEAD") \
+                or session.authenticatedBy == SessionMechanism.Header:
+            return session
+        sent = (request.args or {}).get(CSRF_FIELD.encode(), [b""])[0]
+        if sent.decode("ascii", "replace") != session.identifier:
+            raise EarlyExit(Page(lambda r: message(
+                r, 403, "Not accepted",
+                "This form did not carry this site's safety token, so nothing was changed: "
+                "it may have come from another site or from a page opened before you last "
+                "logged in. Open the page again and retry.", back="/")))
+        return session
 
     def dress(self, request: IRequest) -> None:
         """The headers of every answer, and the static files' URLs."""

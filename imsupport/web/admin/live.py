@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
@@ -85,10 +85,12 @@ class LiveFeed:
              holds: Callable[[], bool] = lambda: True) -> Deferred[None]:
         """A stream for ``request``, while ``holds()``: the state now, then
         its changes. Klein cancels the Deferred when the browser goes; it
-        fires when the feed ends the stream."""
+        fires when the feed ends the stream. A HEAD gets the headers only."""
         request.setHeader(b"content-type", b"text/event-stream; charset=utf-8")
         request.setHeader(b"cache-control", b"no-store")
         request.setHeader(b"x-accel-buffering", b"no")  # nginx: do not hold events back
+        if request.method == b"HEAD":
+            return succeed(None)
         request.write(f"retry: {RETRY}\n\n".encode())
         state = self.state()
         request.write(frame("state", state if state is not None else {"starting": True}))

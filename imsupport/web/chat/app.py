@@ -17,7 +17,7 @@ from typing import Any, Callable, Generator
 
 from klein import Klein
 from klein.resource import KleinResource
-from twisted.internet.defer import Deferred, inlineCallbacks
+from twisted.internet.defer import Deferred, inlineCallbacks, succeed
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.iweb import IRequest
@@ -161,6 +161,10 @@ class ChatSide:
     @app.route("/<string:node>/events", methods=["GET"])
     def events(self, request: IRequest, node: str) -> Deferred[bytes]:
         visit = self.visits.visitor(self.visits.begin(request, node), query(request, "token"))
+        if request.method == b"HEAD":  # the headers only: no stream, the visitor not online
+            request.setHeader(b"content-type", b"text/event-stream; charset=utf-8")
+            request.setHeader(b"cache-control", b"no-store")
+            return succeed(b"")
         header = request.getHeader(b"last-event-id")
         last = parseEventId(header.decode("latin-1") if header else query(request, "last"))
         assert visit.client is not None
