@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import RequestRedirect
 
 from imsupport.web import metrics
+from imsupport.web.api.ports import operatorName
 from imsupport.web.errors import errorBody, errorCode
 from imsupport.web.files import FileParts, FileRoutes, preflight
 from imsupport.web.limits import FORM_OVERHEAD, limitedSite
@@ -78,12 +79,7 @@ class WebSide:
         self.admin = admin  # the admin and analyst pages under /admin/ (web/admin/)
         # earlier chats' transcripts behind operators' signed links (core/links.py)
         self.transcripts = None if links is None or store is None else TranscriptPages(
-            links, store, self._operatorName)
-
-    def _operatorName(self, jid: str) -> str | None:
-        core = self.core()
-        operator = core.directory.operator(jid) if core is not None else None
-        return operator.name if operator is not None else None
+            links, store, lambda jid: operatorName(self.core())(jid))
 
     @app.route("/healthz", methods=["GET"])
     def healthz(self, request: IRequest) -> bytes:

@@ -16,6 +16,13 @@ if TYPE_CHECKING:
     from imsupport.core.switching import Switching
 
 
+class Directed(Protocol):
+    """Whatever holds the directory in force (ApiCore, core/ports.Support)."""
+
+    @property
+    def directory(self) -> "Directory": ...
+
+
 class ApiCore(Protocol):
     queries: "Queries"
     switching: "Switching"
@@ -59,7 +66,8 @@ def parseTime(name: str, text: str | None) -> float | None:
     return when.timestamp()
 
 
-def operatorName(core: ApiCore | None) -> Callable[[str], str | None]:
+def operatorName(core: Directed | None) -> Callable[[str], str | None]:
+    """An operator's display name by JID, None for one not in the directory."""
     def name(jid: str) -> str | None:
         operator = core.directory.operator(jid) if core is not None else None
         return operator.name if operator is not None else None
