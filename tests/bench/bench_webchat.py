@@ -13,9 +13,10 @@ One Prosody (bench_relay's: no c2s rate limit) and, per phase, a fresh
 operators (tests/bench/fastclient.py clients, ``max_chats`` enough for
 all) accept every chat by answering its invitation. The per-sender rate
 limits are raised as in the relay benchmark (a visitor's minute is far
-under them anyway; the operators accept and echo far faster than people).
-The web chat has no per-address limit, so all visitors coming from
-127.0.0.1 is what a proxy in front of it would look like too.
+under them anyway; the operators accept and echo far faster than people),
+and so is the limit of new web chats per address ([limits] web_chat_burst,
+web_chats_per_hour), which would otherwise refuse all visitors but the
+first ten from 127.0.0.1.
 
 - web: N visitors (tests/bench/webload.py, aiohttp on one loop) each POST
   ``/chat/bench/visitors`` and hold ``GET /chat/bench/events`` open;
