@@ -37,6 +37,7 @@ from imsupport.web.app import WebSide
 from imsupport.web.chat import build as buildChat
 from imsupport.web.chat import splitTransport
 from imsupport.web.fetch import SafeFetcher
+from imsupport.web.peers import Peers
 from imsupport.xmpp.addresses import Addresses
 from imsupport.xmpp.component import ComponentConnection
 from imsupport.xmpp.transport import XmppTransport
@@ -82,11 +83,13 @@ class ImsupportService(MultiService):
         api = buildApi(lambda: self.core, self.store, reactor, config.service, config.api_tokens,
                        deliverer=lambda: self.deliverer,
                        answer_target=config.stats.answer_target)
+        # who a request is from, through [web] trusted_proxies: for the limits per address
+        peers = Peers(web.trusted_proxies)
         # the web chat (R-CLI-3): visitors are clients whose words go through its hub
         self.chat = buildChat(lambda: self.core, self.store, reactor, config.xmpp.secret,
                               config.service.default_language, blobs=self.blobs,
                               widget_origins=web.widget_origins,
-                              trusted_proxies=web.trusted_proxies,
+                              peers=peers,
                               starts=(config.limits.web_chat_burst,
                                       config.limits.web_chats_per_hour))
         # the admin and analyst pages (SPEC 17): [[web_users]], passwords checked
@@ -95,7 +98,7 @@ class ImsupportService(MultiService):
                            web.public_url, answer_target=config.stats.answer_target,
                            run=lambda work: deferToThreadPool(reactor, reactor.getThreadPool(),
                                                               work),
-                           trusted_proxies=web.trusted_proxies)
+                           peers=peers)
         self.web = WebSide(lambda: self.core, lambda: self.component.connected,
                            lambda: self.store_ready,
                            uploads=lambda: self.core.files if self.core is not None else None,

@@ -15,6 +15,7 @@ from twisted.python.failure import Failure
 from imsupport.web.chat import build, splitTransport
 from imsupport.web.chat.shown import visible
 from imsupport.web.chat.visitors import newAddress
+from imsupport.web.peers import Peers
 from tests.unit.fakes import RecordingTransport, events, makeCore
 
 SECRET = "component secret"
@@ -126,7 +127,7 @@ class WebChat:
         self.side = build(lambda: self.core, self.reads, None, SECRET,  # type: ignore[arg-type]
                           blobs=core_kw.get("blobs"),
                           widget_origins=core_kw.pop("widget_origins", ()),
-                          trusted_proxies=core_kw.pop("trusted_proxies", ("127.0.0.0/8",)),
+                          peers=Peers(core_kw.pop("trusted_proxies", ("127.0.0.0/8",))),
                           starts=core_kw.pop("starts", (10, 60.0)))
         self.core, self.clock, _, self.store = makeCore(
             transport=splitTransport(self.xmpp, self.side), **core_kw)

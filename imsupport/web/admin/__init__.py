@@ -21,7 +21,7 @@ from imsupport.web.admin.layout import plainAsset
 from imsupport.web.admin.users import Run, WebUsers, inPlace
 from imsupport.web.api.app import ApiSide
 from imsupport.web.api.ports import CoreRef
-from imsupport.web.peers import LOOPBACK, Peers
+from imsupport.web.peers import Peers
 
 __all__ = ["AdminSite", "build"]
 
@@ -31,10 +31,10 @@ def build(api: ApiSide, core: CoreRef, store: IStore, clock: IReactorTime,
           answer_target: float = ANSWER_TARGET,
           run: "Run[bool] | Callable[..., Any]" = inPlace,
           asset: Callable[[str], str] = plainAsset,
-          trusted_proxies: Iterable[str] = LOOPBACK) -> AdminSite:
+          peers: Peers | None = None) -> AdminSite:
     """``users``: ``[[web_users]]``; ``run`` runs a password check (the
     runner: in a thread, not to hold up the reactor); ``asset``: a static
     file's URL by its name (``/static/<name>`` unless given);
-    ``trusted_proxies``: ``[web] trusted_proxies``."""
+    ``peers``: who a request is from (``[web] trusted_proxies``)."""
     return AdminSite(api, core, store, clock, WebUsers(users, run=run), public_url,
-                     answer_target, asset, Peers(trusted_proxies))
+                     answer_target, asset, peers)

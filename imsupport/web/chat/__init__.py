@@ -14,7 +14,7 @@ runner gives it ``splitTransport`` and tells the hub of its stored events
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable
 
 from imsupport.core.i18n import Translator
 from imsupport.web.chat.app import ChatSide
@@ -23,7 +23,7 @@ from imsupport.web.chat.ports import ChatCore
 from imsupport.web.chat.starts import StartLimit
 from imsupport.web.chat.transport import SplitTransport
 from imsupport.web.chat.visitors import VisitorTokens, deriveKey, isVisitor
-from imsupport.web.peers import LOOPBACK, Peers
+from imsupport.web.peers import Peers
 
 if TYPE_CHECKING:
     from twisted.internet.interfaces import IReactorTime
@@ -37,16 +37,16 @@ __all__ = ["ChatSide", "SplitTransport", "build", "splitTransport"]
 
 def build(core: Callable[[], ChatCore | None], store: "IStore", clock: "IReactorTime",
           secret: str, default_language: str = "en", blobs: "Blobs | None" = None,
-          widget_origins: tuple[str, ...] = (), trusted_proxies: Iterable[str] = LOOPBACK,
+          widget_origins: tuple[str, ...] = (), peers: Peers | None = None,
           starts: tuple[int, float] = (10, 60.0)) -> ChatSide:
     """``secret``: ``[xmpp] secret``, which visitors' tokens are signed
     with a key derived from; ``widget_origins``: ``[web] widget_origins``;
-    ``trusted_proxies``: ``[web] trusted_proxies``; ``starts``: ``[limits]
+    ``peers``: who a request is from (``[web] trusted_proxies``); ``starts``: ``[limits]
     web_chat_burst`` and ``web_chats_per_hour``."""
     hub = ChatHub(clock, store, core)
     return ChatSide(core, hub, VisitorTokens(deriveKey(secret)),
                     Translator(default=default_language), blobs=blobs,
-                    widget_origins=widget_origins, peers=Peers(trusted_proxies),
+                    widget_origins=widget_origins, peers=peers,
                     starts=StartLimit(clock, *starts))
 
 
