@@ -45,9 +45,16 @@ def held_port() -> Iterator[int]:
 
 
 def demo_env(tmp_path: Path, **ports: int) -> dict[str, str]:
+    """Each port not given is a free one, and no two are the same: the
+    kernel may hand out a port it just gave, once nobody holds it."""
     env = {**os.environ, "IMSUPPORT_DEMO_DIR": str(tmp_path / "demo")}
+    taken = set(ports.values())
     for name in ("C2S", "COMPONENT", "WEB"):
-        env[f"IMSUPPORT_DEMO_{name}"] = str(ports.get(name) or free_port())
+        port = ports.get(name)
+        while port is None or (port in taken and name not in ports):
+            port = free_port()
+        taken.add(port)
+        env[f"IMSUPPORT_DEMO_{name}"] = str(port)
     return env
 
 
