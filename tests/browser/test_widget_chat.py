@@ -67,6 +67,8 @@ def test_a_visitor_chats_through_the_widget_on_a_shop_site(
     expect(widget.locator("#typing")).to_be_hidden()
     shots(page, "operator answered")
     widget.say("Thank you! Here is the receipt.")
+    # the visitor's typing reaches the operator's IM client as a chat state
+    assert ivan.wait_message(CHAT1, with_body=False, chatstate="composing")
     assert ivan.wait_message(CHAT1, contains="Here is the receipt").body.endswith("receipt.")
 
     # a file: it reaches the operator as a link to the same bytes
