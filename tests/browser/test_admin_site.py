@@ -3,11 +3,15 @@ The admin and analyst site in real headless Chromium (issue 11, item 5):
 a visitor chats through the widget on a shop's page and sends a picture,
 an operator on slixmpp answers; then an analyst logs in, finds the chat by
 a word of it in the archive, opens the transcript and sees the picture
-shown. An admin switches the node off on the switches page and the widget,
-in another browser, says the node is closed (and opens again once it is
-switched on). Screenshots of each step go to the test's output directory.
+shown, and the statistics page counts the chat in its tables and in its
+Chart.js charts. An admin switches the node off on the switches page and
+the widget, in another browser, says the node is closed (and opens again
+once it is switched on). Screenshots of each step go to the test's output
+directory.
 """
 from __future__ import annotations
+
+import re
 
 from tests.browser.admin import ADMIN, ANALYST, USERS, Watch, log_in
 from tests.browser.widget import CHAT1, Widget, pattern, png, service_for_shop
@@ -18,6 +22,22 @@ except ImportError:  # the browser fixture says so (a skip, or a failure under C
     expect = None
 
 PICTURE = png(64, 48, pattern)
+
+# A chart is drawn: Chart.js holds one for the canvas, and its pixels are
+# not all blank.
+DRAWN = """id => {
+  const canvas = document.getElementById(id);
+  if (!window.Chart || !window.Chart.getChart(canvas)) return false;
+  const {width, height} = canvas;
+  const pixels = canvas.getContext("2d").getImageData(0, 0, width, height).data;
+  for (let i = 3; i < pixels.length; i += 4) if (pixels[i]) return true;
+  return false;
+}"""
+# What a chart shows: its labels and its first data set (the chats).
+CHART_DATA = """id => {
+  const chart = window.Chart.getChart(document.getElementById(id));
+  return {labels: chart.data.labels, chats: chart.data.datasets[0].data};
+}"""
 
 
 def test_an_analyst_finds_a_chat_and_sees_its_picture(
@@ -90,6 +110,18 @@ def test_an_analyst_finds_a_chat_and_sees_its_picture(
     text = open(download.value.path(), encoding="utf-8").read()
     assert "My geraniums arrived wilted, order 7781." in text
     assert "a new box leaves tomorrow" in text
+
+    # the statistics count the chat, in the table and in Chart.js's charts
+    page.get_by_role("link", name="Statistics").click()
+    expect(page).to_have_url(re.compile(r"/admin/stats$"))
+    by_node = page.locator("section", has=page.get_by_role("heading", name="By node"))
+    expect(by_node.locator("tbody tr")).to_have_count(1)
+    expect(by_node.locator("tbody tr").first).to_contain_text("sales")
+    for name in ("chart-chats", "chart-waits", "chart-nodes"):
+        page.wait_for_function(DRAWN, arg=name)
+    assert page.evaluate(CHART_DATA, "chart-nodes") == {"labels": ["sales"], "chats": [1]}
+    assert sum(page.evaluate(CHART_DATA, "chart-chats")["chats"]) == 1
+    shots(page, "statistics with their charts", full_page=True)
     watch.quiet(page)
 
 
