@@ -187,11 +187,15 @@ class SupportCore:
         return self.directoryRef.current
 
     def setDirectory(self, directory: Directory) -> None:
-        """Apply a (new) directory; operators keep their live state."""
+        """Apply a (new) directory; operators keep their live state, and
+        those new to it are asked for their presence as at start."""
+        known = set(self.team)
         self.directoryRef.current = directory
         self.availability.setDirectory(directory)
         self.team.setDirectory(directory, self.clock.seconds())
         self.workspace.faq = FaqIndex(directory.faq)
+        for jid in sorted(set(self.team) - known):
+            self._follow(jid)
 
     @property
     def faq(self) -> FaqIndex:
@@ -348,10 +352,13 @@ class SupportCore:
         """Ask to see every operator's presence (R-PRES-2), saying why in
         their language: the request is all a person sees of it."""
         for jid in sorted(self.team):
-            languages = self.team.languages(jid)
-            self.transport.subscribeOperator(
-                jid, status=self.translator.text("subscription_request", languages),
-                lang=self.translator.language(languages))
+            self._follow(jid)
+
+    def _follow(self, jid: str) -> None:
+        languages = self.team.languages(jid)
+        self.transport.subscribeOperator(
+            jid, status=self.translator.text("subscription_request", languages),
+            lang=self.translator.language(languages))
 
     def republishPresence(self) -> None:
         """The stream is back: every node's presence to its subscribers again,

@@ -154,6 +154,27 @@ def test_the_subscription_request_says_why_in_the_operators_language():
     assert asked[PETR].extra["lang"] == "ru" and "чаты" in asked[PETR].extra["status"]
 
 
+def test_an_operator_added_while_running_is_asked_for_presence_and_gets_chats():
+    core, _, t, _ = makeCore()
+    nina = "nina@shop.test"
+    d = core.directory
+    sales = d.node("sales")
+    first = dataclasses.replace(sales.groups[0], operators=(nina,))
+    core.setDirectory(dataclasses.replace(
+        d, operators=d.operators + (Operator(nina, "Nina", ("ru",)),),
+        nodes=tuple(dataclasses.replace(n, groups=(first,)) if n is sales else n
+                    for n in d.nodes)))
+    asked = [s for s in t.sent if s.kind == "subscribe"]
+    assert [s.to for s in asked] == [nina], "only the new operator, once"
+    assert asked[0].extra["lang"] == "ru" and "чаты" in asked[0].extra["status"]
+    t.clear()
+    core.setDirectory(core.directory)
+    assert not [s for s in t.sent if s.kind == "subscribe"], "nobody new: nobody asked"
+    online(core, nina)
+    core.clientSaid("sales", ALICE, "Hello?")
+    assert any("#1" in b for b in t.bodies(nina)), "the new operator is offered the chat"
+
+
 # -- 12: gateway users are shown unescaped, addressed as they are -----------------------
 
 def test_gateway_clients_are_shown_unescaped_everywhere():
