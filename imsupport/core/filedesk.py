@@ -204,14 +204,14 @@ class FileDesk:
                 listener(page, record)
             return record
 
-        return self._intoChat(chat, page.owner, name, content_type, blob).addCallback(kept)
+        return self.chatUploaded(chat, page.owner, name, content_type, blob).addCallback(kept)
 
     def chatUploaded(self, chat: Chat, who: str, name: str, content_type: str,
                      blob: Blob) -> Deferred[FileRecord]:
         """A file ``who`` sent straight into ``chat`` (the web chat's
-        upload): within the sender's day quota and the chat's, kept as a
-        file of the chat, which the chat side then stores and relays.
-        FileRefused past a quota, in the sender's language."""
+        upload, a one-time page's): within the sender's day quota and the
+        chat's, kept as a file of the chat, which the chat side then stores
+        and relays. FileRefused past a quota, in the sender's language."""
         def quota(used: tuple[int, int]) -> Deferred[FileRecord]:
             refusal = self._dayQuota(who, used[1], blob.size)
             if refusal is not None:

@@ -14,6 +14,7 @@ from imsupport.config import WebConfig
 from imsupport.core.files import (
     NAME_CHARS,
     Blob,
+    FileRefused,
     FilesFull,
     Slot,
     SlotRefusal,
@@ -133,8 +134,8 @@ def test_declared_types_are_kept_plain_and_only_safe_ones_shown_inline():
     assert safeType("Image/PNG; charset=binary") == "image/png"
     assert safeType("text/html\r\nSet-Cookie: x=1") == "application/octet-stream"
     assert safeType(None) == safeType("nonsense") == "application/octet-stream"
-    assert servedInline("image/png") and servedInline("application/pdf")
-    for risky in ("text/html", "image/svg+xml", "application/xhtml+xml",
+    assert servedInline("image/png") and servedInline("text/plain") and servedInline("audio/ogg")
+    for risky in ("text/html", "image/svg+xml", "application/xhtml+xml", "application/pdf",
                   "application/javascript", "application/octet-stream"):
         assert not servedInline(risky)
 
@@ -320,6 +321,24 @@ def test_a_clients_upload_command_gives_a_page_whose_file_reaches_the_operator(f
     record = results(core.files.pageUploaded(page, "cat.gif", "image/gif", blob))
     assert transport.last(IVAN).body == core.files.urlOf(record)
     assert [e.author for e in fileEvents(store)] == ["client"]
+
+
+def test_a_pages_upload_counts_in_its_owners_day_quota(files):
+    core, clock, transport, store, blobs, _ = files
+    chat = active(core, transport)
+    upload(core, content=b"x" * 4000)
+    upload(core, content=b"y" * 4000)
+    page, _ = core.files.openPage(chat, ALICE)
+    blob = results(blobs.write(io.BytesIO(b"z" * 4000), 5000))
+    refused = results(core.files.pageUploaded(page, "scan.png", "image/png", blob))
+    assert refused.check(FileRefused), refused
+    assert "10000" in str(refused.value)  # the day's limit, in the owner's language
+    refused.trap(FileRefused)
+    assert fileEvents(store) == [] and transport.bodies(IVAN) == []
+    # an operator's page is the operator's quota, not the client's
+    page, _ = core.files.openPage(chat, IVAN)
+    record = results(core.files.pageUploaded(page, "scan.png", "image/png", blob))
+    assert record.chat_id == 1 and record.uploader == IVAN
 
 
 def test_a_page_dies_with_its_chat_and_with_time(files):
