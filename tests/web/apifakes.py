@@ -56,3 +56,20 @@ async def answer(d: Any) -> tuple[int, Any, Any]:
     kind = (response.headers.getRawHeaders("content-type") or [""])[0]
     body = json.loads(content) if kind.startswith("application/json") else content.decode()
     return response.code, body, response
+
+
+def undocumented(path: str, method: str, code: int, body: Any) -> list[str]:
+    """What in a response ``body`` its documented schema (openapi.json's
+    ``paths[path][method].responses[code]``) does not allow; [] when all is."""
+    from jsonschema import Draft202012Validator
+
+    from imsupport.web.api.document import DOC_URI, Document, loadDocument
+
+    document = Document(loadDocument())
+    pointer = "/".join(p.replace("~", "~0").replace("/", "~1") for p in (
+        "paths", path, method, "responses", str(code), "content", "application/json",
+        "schema"))
+    validator = Draft202012Validator({"$ref": f"{DOC_URI}#/{pointer}"},
+                                     registry=document.registry)
+    return [f"{'.'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in validator.iter_errors(body)]

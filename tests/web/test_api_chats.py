@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest_twisted
 
 from tests.unit.fakes import ALICE, BOB, IVAN, online
-from tests.web.apifakes import Api, answer
+from tests.web.apifakes import Api, answer, undocumented
 
 
 def twoChats() -> Api:
@@ -107,6 +107,19 @@ async def test_one_chat_with_every_event_in_order():
         [(e.kind, e.author, e.text) for e in stored]
     assert ("message", IVAN, "hello") in [(e["kind"], e["author"], e["text"]) for e in events]
     assert all(datetime.fromisoformat(e["at"]).utcoffset() is not None for e in events)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_rated_chat_and_the_list_are_as_documented():
+    api = twoChats()
+    api.core.operatorSaid("sales", 1, IVAN, "!close")
+    assert api.core.clientRated("sales", ALICE, 5, "quick")
+    code, body, _ = await answer(api.request("GET", "/chats/1"))
+    assert code == 200 and "rating" in [e["kind"] for e in body["events"]]
+    assert undocumented("/chats/{id}", "get", 200, body) == []
+    code, body, _ = await answer(api.request("GET", "/chats"))
+    assert code == 200 and len(body["items"]) == 2
+    assert undocumented("/chats", "get", 200, body) == []
 
 
 @pytest_twisted.ensureDeferred
