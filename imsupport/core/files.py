@@ -30,12 +30,13 @@ NAME_CHARS = 120  # a file name is cut to this many characters (its extension ke
 FALLBACK_NAME = "file"
 ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no look-alikes (l, 1, o, 0)
 
-# Types served inline (a browser shows them); everything else is an
-# attachment with a sandbox CSP. SVG is not here: it can carry script.
+# Types served inline (a browser shows them): raster images, plain text and
+# common audio and video, none of which can carry script (R-SEC-4's safe
+# types); everything else is an attachment with a sandbox CSP. SVG is not
+# here: it can carry script; nor is PDF, whose viewers run scripts and forms.
 INLINE_TYPES = frozenset({
-    "image/png", "image/jpeg", "image/gif", "image/webp", "image/avif",
-    "text/plain", "application/pdf", "audio/mpeg", "audio/ogg", "audio/mp4",
-    "video/mp4", "video/webm",
+    "image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "text/plain",
+    "audio/mpeg", "audio/ogg", "audio/mp4", "video/mp4", "video/webm",
 })
 GENERIC_TYPE = "application/octet-stream"
 _TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")

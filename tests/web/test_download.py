@@ -45,6 +45,7 @@ def test_an_attachment_with_every_safety_header(uploads, blobs):
     (HTML, "page.html", "text/html"),
     (SVG, "drawing.svg", "image/svg+xml"),
     (HTML, "looks-safe.txt", "application/xhtml+xml"),
+    (b"%PDF-1.4 /JavaScript", "manual.pdf", "application/pdf"),
 ])
 @pytest_twisted.inlineCallbacks
 def test_html_and_svg_with_script_are_sandboxed_attachments(uploads, blobs, data, name,
@@ -59,7 +60,7 @@ def test_html_and_svg_with_script_are_sandboxed_attachments(uploads, blobs, data
     assert response.body == data, "the same bytes, only never run"
 
 
-@pytest.mark.parametrize("content_type", ["image/png", "text/plain", "application/pdf"])
+@pytest.mark.parametrize("content_type", ["image/png", "image/webp", "text/plain"])
 @pytest_twisted.inlineCallbacks
 def test_safe_types_are_served_inline(uploads, blobs, content_type):
     record = store(uploads, blobs, b"\x89PNG....", "picture.png", content_type)
