@@ -2,7 +2,8 @@
 How chats end (R-CHAT-4, R-CHAT-5): the operator's !close, the client's
 !end, the client away longer than ``client_grace``, ``idle_timeout`` of
 silence, a switch-off. Both sides are told (in their languages); a chat the
-client left before any operator joined is recorded as abandoned.
+client left before any operator joined is recorded as abandoned, one the
+service ended before then as closed.
 """
 from __future__ import annotations
 
@@ -33,6 +34,11 @@ CLIENT_GOODBYES = {"operator": "closed_by_operator", "client": "closed_by_client
                    "idle": "closed_idle"}
 
 
+# Reasons that are the client's leaving (!end or the web chat's button, away
+# longer than client_grace): a waiting chat that ends so is abandoned.
+CLIENT_LEFT = frozenset({"client", "client_gone"})
+
+
 class Closing:
     def __init__(self, directory: DirectoryRef, clock: IReactorTime, chats: Chats,
                  queues: Queues, invitations: Invitations, team: Team, notices: Notices,
@@ -54,7 +60,10 @@ class Closing:
     def close(self, chat: Chat, reason: str, by: str | None = None) -> Deferred[Any]:
         if chat.id not in self.chats:
             return succeed(None)
-        abandoned = chat.queued
+        # SPEC 15: abandoned is the client's leaving before any operator
+        # joined; a waiting chat the service ends (switch-off, idle, not
+        # stored, an admin) is closed, with its reason
+        abandoned = chat.queued and chat.record.accepted_at is None and reason in CLIENT_LEFT
         chat.timers.cancelAll()
         chat.held.clear()
         self.invitations.withdrawAll(chat.id)

@@ -7,6 +7,7 @@ chat's state is assigned.
        +---------+         +--> closed
        +-------- held (after the grace, back to the front of the queue)
     queued / offered -> abandoned (the client left first)
+    queued / offered -> closed (the service ended it first: switch-off, idle...)
 
 A chat restored after a restart comes back as queued (it was queued or
 offered) or held (it was active or held: its operators' presence is not
@@ -28,8 +29,8 @@ from imsupport.core.model import (
 )
 
 TRANSITIONS: dict[str, frozenset[str]] = {
-    QUEUED: frozenset({OFFERED, ABANDONED}),
-    OFFERED: frozenset({QUEUED, ACTIVE, ABANDONED}),
+    QUEUED: frozenset({OFFERED, ABANDONED, CLOSED}),
+    OFFERED: frozenset({QUEUED, ACTIVE, ABANDONED, CLOSED}),
     ACTIVE: frozenset({HELD, CLOSED}),
     HELD: frozenset({ACTIVE, QUEUED, CLOSED}),
     CLOSED: frozenset(),

@@ -15,7 +15,7 @@ from twisted.internet.task import Clock
 from imsupport.config import ConfigError, ServiceConfig, StorageConfig, parseConfig
 from imsupport.core.i18n import Translator
 from imsupport.core.journal import PROBE_EVERY, RETRY_EVERY, STALLED_AFTER, Refused
-from imsupport.core.model import ABANDONED, MESSAGE
+from imsupport.core.model import CLOSED, MESSAGE
 from imsupport.core.service import SupportCore
 from imsupport.store.interfaces import StoreUnavailable
 from imsupport.web import metrics
@@ -217,7 +217,7 @@ def test_a_chat_begun_during_an_outage_ends_with_the_refusal_and_holds_no_operat
     assert t.bodies(IVAN) == [] and t.bodies(BOB) == []
     assert core.invitations.count(IVAN) == 0 and core.team.load(IVAN) == 0
     gone = record(store, 1)
-    assert gone.state == ABANDONED and gone.close_reason == "not_stored"
+    assert gone.state == CLOSED and gone.close_reason == "not_stored"  # the service ended it
     assert gone.first_line == "" and messages(store, 1) == []
 
     core.clientSaid("sales", BOB, "hello again")

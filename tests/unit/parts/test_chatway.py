@@ -3,6 +3,7 @@ built with only the parts it is handed (no SupportCore)."""
 from __future__ import annotations
 
 from imsupport.core.chat import IDLE
+from imsupport.core.events import fromChatEvents
 from imsupport.core.invitations import TRANSFER
 from imsupport.core.model import (
     ABANDONED,
@@ -45,6 +46,26 @@ def test_closing_a_waiting_chat_is_abandoned_an_active_one_closed():
     assert "Ivan closed the chat" in floor.transport.last(BOB).body
     assert "Chat #1 is closed (closed by Ivan)" in floor.transport.last(IVAN).body
     assert floor.chats_.lastOperator[("sales", BOB)] == IVAN
+
+
+def test_a_waiting_chat_the_service_ends_is_closed_with_its_reason_not_abandoned():
+    """SPEC 15: chat.abandoned is the client's leaving before any operator
+    joined; the idle timer, a switch-off or an admin ending a waiting chat
+    is chat.closed, with the reason and no operators."""
+    floor, closing, offers = way()
+    waiting = floor.queuedChat(ALICE)
+    closing.close(waiting, "idle")
+    assert waiting.state == CLOSED and waiting.record.close_reason == "idle"
+    assert floor.metrics.chats_abandoned == 0 and floor.metrics.chats_closed == 1
+    assert "closed after 30 minutes without messages" in floor.transport.last(ALICE).body
+    [hook] = [h for h in fromChatEvents(waiting.record, stored(floor, 1))
+              if h.type.startswith("chat.") and h.type != "chat.queued"]
+    assert (hook.type, hook.data["reason"], hook.data["operators"]) == \
+        ("chat.closed", "idle", [])
+    gone = floor.queuedChat(BOB)
+    closing.close(gone, "client_gone")
+    assert gone.state == ABANDONED and floor.metrics.chats_abandoned == 1
+    assert "chat.abandoned" in [h.type for h in fromChatEvents(gone.record, stored(floor, 2))]
 
 
 def test_the_idle_timer_closes_and_any_word_pushes_it_out():
@@ -121,6 +142,8 @@ def test_recovery_holds_reopens_and_after_the_grace_requeues():
     floor.clock.advance(300)
     assert chat.state == QUEUED and floor.queues["sales"][0] == chat.id
     assert "finding you another one" in floor.transport.last(ALICE).body
+    closing.close(chat, "client")  # back in the queue, but Ivan had joined: not abandoned
+    assert chat.state == CLOSED and floor.metrics.chats_abandoned == 0
 
 
 def test_recovery_restores_an_active_chat_held_and_a_queued_one_in_the_queue():

@@ -78,7 +78,9 @@ def test_switching_a_node_off_ends_its_queue_with_a_word():
     chat = floor.queuedChat(ALICE)
     changed = []
     switching.switch(Target("node", node="sales"), False).addCallback(changed.append)
-    assert changed == [True] and chat.state == "abandoned"
+    # the service ended it, the client did not leave: closed, not abandoned (SPEC 15)
+    assert changed == [True] and chat.state == "closed"
+    assert chat.record.close_reason == "switched_off" and floor.metrics.chats_abandoned == 0
     assert "switched off" in floor.transport.bodies(ALICE)[-1]
 
 
