@@ -102,6 +102,9 @@ class Delivery:
     status: int | None  # the HTTP status; None: no answer
     error: str = ""
     duration: float = 0.0
+    # its number in the store's log (0 until stored), the API's page cursor;
+    # not part of what the attempt was
+    seq: int = field(default=0, compare=False)
 
 
 def chatEventId(chat_id: int, seq: int) -> str:

@@ -151,8 +151,11 @@ class IStore(Interface):
         delivery); ``redelivered``: the attempt was of a redelivery that is
         now done (delivered or given up), and it leaves the queue."""
 
-    def deliveries(webhook_id: str, limit: int = 100) -> Deferred[list[Delivery]]:
-        """The latest ``limit`` attempts, newest first."""
+    def deliveries(webhook_id: str, limit: int = 100,
+                   before: int | None = None) -> Deferred[list[Delivery]]:
+        """The latest ``limit`` attempts, newest first, each with its
+        ``seq`` in the log; with ``before``, only those older than the
+        attempt of that seq (the next page)."""
 
     def redeliver(webhook_id: str, event_id: str) -> Deferred[bool]:
         """Queue one outbox event to be delivered to the webhook again.

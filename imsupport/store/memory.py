@@ -173,16 +173,17 @@ class MemoryStore:
 
     def recordDelivery(self, delivery: Delivery, cursor: int, attempts: int, next_at: float,
                        redelivered: bool = False) -> Deferred[None]:
-        self._deliveries.append(delivery)
+        self._deliveries.append(replace(delivery, seq=len(self._deliveries) + 1))
         self._hookStates[delivery.webhook_id] = DeliveryState(cursor, attempts, next_at)
         queue = self._redeliveries.get(delivery.webhook_id, [])
         if redelivered and delivery.event_id in queue:
             queue.remove(delivery.event_id)
         return succeed(None)
 
-    def deliveries(self, webhook_id: str, limit: int = 100) -> Deferred[list[Delivery]]:
-        return succeed([d for d in reversed(self._deliveries)
-                        if d.webhook_id == webhook_id][:limit])
+    def deliveries(self, webhook_id: str, limit: int = 100,
+                   before: int | None = None) -> Deferred[list[Delivery]]:
+        return succeed([d for d in reversed(self._deliveries) if d.webhook_id == webhook_id
+                        and (before is None or d.seq < before)][:limit])
 
     def redeliver(self, webhook_id: str, event_id: str) -> Deferred[bool]:
         if webhook_id not in self._webhooks or event_id not in self._outboxIds:

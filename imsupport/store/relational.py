@@ -232,8 +232,9 @@ class RelationalStore:
         return self._call(sqlhooks.recordDelivery(delivery, cursor, attempts, next_at,
                                                   redelivered))
 
-    def deliveries(self, webhook_id: str, limit: int = 100) -> Deferred[list[Delivery]]:
-        return self._call(sqlhooks.deliveries(webhook_id, limit))
+    def deliveries(self, webhook_id: str, limit: int = 100,
+                   before: int | None = None) -> Deferred[list[Delivery]]:
+        return self._call(sqlhooks.deliveries(webhook_id, limit, before))
 
     def redeliver(self, webhook_id: str, event_id: str) -> Deferred[bool]:
         return self._read(sqlhooks.redeliver(webhook_id, event_id))

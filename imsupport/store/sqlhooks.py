@@ -13,6 +13,8 @@ from imsupport.core.chatfacts import OperatorStateChange
 from imsupport.core.events import OPERATOR_STATE, Delivery, DeliveryState, HookEvent, Webhook
 from imsupport.store.sql import Execute, InsertMany, Program, Query
 
+NO_CURSOR = 2**62  # above every seq: the first page of a log
+
 OutboxRow = tuple[str, str, float, str]  # id, type, at, data (JSON)
 
 
@@ -92,12 +94,14 @@ def recordDelivery(delivery: Delivery, cursor: int, attempts: int, next_at: floa
                       (delivery.webhook_id, delivery.event_id))
 
 
-def deliveries(webhook_id: str, limit: int) -> Program[list[Delivery]]:
-    rows = yield Query("SELECT webhook_id, event_id, attempt, at, status, error, duration "
-                       "FROM webhook_deliveries WHERE webhook_id = ? ORDER BY seq DESC LIMIT ?",
-                       (webhook_id, limit))
+def deliveries(webhook_id: str, limit: int, before: int | None) -> Program[list[Delivery]]:
+    rows = yield Query("SELECT webhook_id, event_id, attempt, at, status, error, duration, seq "
+                       "FROM webhook_deliveries WHERE webhook_id = ? AND seq < ? "
+                       "ORDER BY seq DESC LIMIT ?",
+                       (webhook_id, NO_CURSOR if before is None else before, limit))
     return [Delivery(str(r[0]), str(r[1]), int(r[2]), float(r[3]),
-                     None if r[4] is None else int(r[4]), str(r[5]), float(r[6])) for r in rows]
+                     None if r[4] is None else int(r[4]), str(r[5]), float(r[6]), int(r[7]))
+            for r in rows]
 
 
 def redeliver(webhook_id: str, event_id: str) -> Program[bool]:

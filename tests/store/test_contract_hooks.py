@@ -127,8 +127,13 @@ async def test_delivery_state_and_log(backend: Backend) -> None:
         third = Delivery("crm", "evt_a", 3, 405.0, 204, "", 0.1)
         await store.recordDelivery(third, cursor=7, attempts=0, next_at=0.0)
         assert await store.deliveryState("crm") == DeliveryState(7, 0, 0.0)
-        assert await store.deliveries("crm") == [third, second, first]
+        log = await store.deliveries("crm")
+        assert log == [third, second, first]
+        assert log[0].seq > log[1].seq > log[2].seq > 0, "numbered in the log's order"
         assert await store.deliveries("crm", 1) == [third]
+        assert await store.deliveries("crm", 1, before=log[0].seq) == [second]
+        assert await store.deliveries("crm", 5, before=log[1].seq) == [first]
+        assert await store.deliveries("crm", 5, before=log[2].seq) == []
         assert await store.deliveries("other") == []
     finally:
         await store.close()

@@ -11,7 +11,7 @@ from twisted.internet.defer import Deferred, succeed
 from imsupport.core.events import Delivery, HookEvent, Webhook
 from imsupport.hooks.deliverer import Deliverer
 from tests.unit.test_webhooks import Receiver
-from tests.web.apifakes import ADMIN, CONTROL, Api, answer
+from tests.web.apifakes import ADMIN, CONTROL, Api, answer, undocumented
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 24).decode()
 HOOK = {"url": "https://crm.example.com/hooks", "secret": SECRET, "events": ["chat.*"]}
@@ -109,9 +109,18 @@ async def test_the_delivery_log_newest_first_with_a_limit():
     assert code == 200 and [d["status"] for d in body["items"]] == [200, 500, None]
     assert body["items"][2]["error"] == "timeout" and body["items"][0]["attempt"] == 3
     assert body["items"][0]["at"].startswith("1970-01-01T00:16:43")
-    code, body, _ = await answer(a.request("GET", "/webhooks/crm/deliveries?limit=1",
+    assert body["next"] is None and undocumented("/webhooks/{id}/deliveries", "get", 200,
+                                                 body) == []
+    pages, path = [], "/webhooks/crm/deliveries?limit=2"
+    while path:
+        code, body, _ = await answer(a.request("GET", path, token=ADMIN))
+        assert code == 200 and undocumented("/webhooks/{id}/deliveries", "get", 200, body) == []
+        pages.append([d["attempt"] for d in body["items"]])
+        path = body["next"] and f"/webhooks/crm/deliveries?limit=2&next={body['next']}"
+    assert pages == [[3, 2], [1]]
+    code, body, _ = await answer(a.request("GET", "/webhooks/crm/deliveries?next=abc",
                                            token=ADMIN))
-    assert [d["attempt"] for d in body["items"]] == [3]
+    assert code == 400 and body["error"]["message"].startswith("next:")
     code, body, _ = await answer(a.request("GET", "/webhooks/nosuch/deliveries", token=ADMIN))
     assert code == 404
     code, body, _ = await answer(a.request("GET", "/webhooks/crm/deliveries?limit=0",

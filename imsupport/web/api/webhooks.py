@@ -85,11 +85,17 @@ class WebhookRoutes:
         return {"deleted": id}
 
     @inlineCallbacks
-    def webhookDeliveries(self, id: str,
-                          limit: int) -> Generator[Deferred[Any], Any, JSON]:
+    def webhookDeliveries(self, id: str, limit: int,
+                          **page: Any) -> Generator[Deferred[Any], Any, JSON]:
+        """Newest first, ``limit`` a page; ``next`` (the seq of the last
+        attempt shown, as the previous page gave it) goes on from there."""
         yield self._known(id)
-        log = yield self.store.deliveries(id, limit)
-        return {"items": [deliveryJson(d) for d in log]}
+        after = page.get("next")
+        log = yield self.store.deliveries(id, limit + 1,
+                                          None if after is None else int(after))
+        shown = log[:limit]
+        return {"items": [deliveryJson(d) for d in shown],
+                "next": str(shown[-1].seq) if len(log) > limit else None}
 
     @inlineCallbacks
     def redeliverEvent(self, id: str, event_id: str) -> Generator[Deferred[Any], Any, JSON]:
