@@ -26,7 +26,16 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.logger import Logger
 from zope.interface import Attribute, Interface
 
-from imsupport.core.model import ABANDONED, CLOSED, FILE, QUEUED, STATE, ChatEvent, ChatRecord
+from imsupport.core.model import (
+    ABANDONED,
+    CLOSED,
+    FILE,
+    INVITED,
+    QUEUED,
+    STATE,
+    ChatEvent,
+    ChatRecord,
+)
 from imsupport.core.pluginload import enabledPlugins
 
 if TYPE_CHECKING:
@@ -138,6 +147,10 @@ def fromChatEvent(chat: ChatRecord, event: ChatEvent) -> HookEvent | None:
     elif kind == STATE and text == "offered":
         type_, fields = CHAT_OFFERED, {"node": chat.node, "operator": data.get("operator"),
                                        "wave": data.get("wave")}
+    elif kind == STATE and text == INVITED:  # an invite or redirect asks an operator
+        type_, fields = CHAT_OFFERED, {"node": chat.node, "operator": data.get("operator"),
+                                       "wave": None, "by": data.get("by"),
+                                       "transfer": data.get("transfer")}
     elif kind == STATE and text == "active":
         type_, fields = CHAT_ACCEPTED, {"node": chat.node, "client": chat.client,
                                         "operator": event.author, "waited_s": waited}

@@ -89,6 +89,10 @@ ACTIVE = "active"  # an operator is in it
 HELD = "held"  # every operator in it dropped out; kept for operator_grace
 CLOSED = "closed"
 ABANDONED = "abandoned"  # the client left before any operator joined
+# A STATE text that is no state of the chat: an invite or redirect asked an
+# operator to join (the chat stays as it was)
+INVITED = "invited"
+
 WAITING = (QUEUED, OFFERED)
 SERVING = (ACTIVE, HELD)
 OPEN_STATES = WAITING + SERVING

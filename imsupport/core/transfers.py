@@ -22,7 +22,7 @@ from imsupport.core.directoryref import DirectoryRef
 from imsupport.core.display import showClient
 from imsupport.core.invitations import TRANSFER, Invitations
 from imsupport.core.journal import Journal
-from imsupport.core.model import COMMAND, MESSAGE, STATE, ChatEvent, Group, Node
+from imsupport.core.model import COMMAND, INVITED, MESSAGE, STATE, ChatEvent, Group, Node
 from imsupport.core.nodepresence import NodePresences
 from imsupport.core.notices import Notices
 from imsupport.core.offers import Offers, transcript
@@ -196,6 +196,11 @@ class Transfers:
                 continue
             self.invitations.open(chat, operator, TRANSFER, self.clock.seconds(),
                                   node.invite_timeout, self.unanswered)
+            # stored as "invited", not "offered": the chat stays active (SPEC 15
+            # chat.offered all the same, an invitation going to an operator)
+            self.journal.write(chat, [self.journal.event(
+                chat, STATE, "system", INVITED, operator=operator, by=transfer.by,
+                transfer=transfer.kind)])
             self.notices.toOperator(chat, operator, f"{transfer.kind}_invitation",
                                     name=self.team.displayName(transfer.by),
                                     client=showClient(chat.client),

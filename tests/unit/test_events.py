@@ -42,6 +42,8 @@ def ev(kind: str, text: str = "", author: str = "system", seq: int = 3, at: floa
     (ev(STATE, "active", IVAN), "chat.accepted",
      {"node": "sales", "client": ALICE, "operator": IVAN, "waited_s": 42.5}),
     (ev(STATE, "joined", OLGA, by=IVAN), "chat.joined", {"operator": OLGA, "by": IVAN}),
+    (ev(STATE, "invited", operator=OLGA, by=IVAN, transfer="redirect"), "chat.offered",
+     {"node": "sales", "operator": OLGA, "wave": None, "by": IVAN, "transfer": "redirect"}),
     (ev(STATE, "redirect", IVAN, target="sales/experts"), "chat.redirected",
      {"from_operator": IVAN, "target": "sales/experts"}),
     (ev(STATE, "closed", IVAN, reason="operator", operators=[IVAN, OLGA]), "chat.closed",
@@ -116,6 +118,12 @@ def test_invite_join_names_who_asked() -> None:
     core.operatorSaid("sales", 1, OLGA, "joining")
     joined = [e for e in outbox(store) if e.type == "chat.joined"]
     assert [e.data for e in joined] == [{"chat_id": 1, "operator": OLGA, "by": IVAN}]
+    # the invitation itself is an offer too (SPEC 15), with no wave: not routing's
+    offers = [e.data for e in outbox(store) if e.type == "chat.offered"]
+    assert offers[-1] == {"chat_id": 1, "node": "sales", "operator": OLGA, "wave": None,
+                          "by": IVAN, "transfer": "invite"}
+    assert [o["operator"] for o in offers] == [IVAN, OLGA]
+    assert core.chats.get(1).record.state == "active", "an invitation changes no state"
 
 
 def test_a_failing_listener_does_not_break_the_chat_path() -> None:
