@@ -13,6 +13,7 @@ from imsupport.configvalues import (
     boolean,
     choice,
     exception,
+    faqId,
     instant,
     languageCode,
     listOf,
@@ -25,7 +26,6 @@ from imsupport.configvalues import (
     string,
     timezone,
     unique,
-    word,
 )
 from imsupport.core.model import FaqEntry, Group, Node, Operator
 from imsupport.core.schedule import windowBounds
@@ -96,7 +96,7 @@ def readNodes(tables: list[Table], language: str, declared: set[str]) -> tuple[N
 
 
 def readFaq(tables: list[Table]) -> tuple[FaqEntry, ...]:
-    entries = tuple(t.build(FaqEntry, id=word, question=nonEmpty, answer=nonEmpty,
+    entries = tuple(t.build(FaqEntry, id=faqId, question=nonEmpty, answer=nonEmpty,
                             tags=listOf(nonEmpty)) for t in tables)
     unique(tables, "id", [e.id for e in entries])
     return entries

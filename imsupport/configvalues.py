@@ -27,7 +27,7 @@ from imsupport.store.urls import SCHEMES, sqlitePath
 
 __all__ = [
     "Bad", "Check", "ConfigError", "OFF_HOURS", "PLUGIN_NAME", "REQUIRED", "RINGS", "SCOPES",
-    "SEED_MODES", "Table", "bareJid", "boolean", "choice", "domainName", "exception",
+    "SEED_MODES", "Table", "bareJid", "boolean", "choice", "domainName", "exception", "faqId",
     "fieldDefault", "frozen", "hostName", "httpUrl", "instant", "ipNetwork",
     "languageCode", "listOf", "localPath", "nodeName", "nonEmpty", "nonNegative",
     "optionalPath", "origin", "port",
@@ -246,6 +246,15 @@ def word(v: Any) -> str:
     return v
 
 
+def faqId(v: Any) -> str:
+    """A word (``!faq <id>``) that is also a path segment of the API
+    (``/faq/{id}``): at most 64 characters, no "/"; any letters."""
+    if not isinstance(v, str) or not v or len(v) > 64 \
+            or any(c.isspace() or c == "/" for c in v):
+        raise want('a word of at most 64 characters without spaces or "/"', v)
+    return v
+
+
 def choice(*allowed: str) -> Callable[[Any], str]:
     names = [show(a) for a in allowed]
     what = " or ".join(names) if len(names) == 2 else "one of " + ", ".join(names)
@@ -305,7 +314,8 @@ def nodeName(v: Any) -> str:
     if isinstance(v, str) and "+" in v:
         raise want('a name without "+" (chat addresses are <node>+<number>@domain)', v)
     if not isinstance(v, str) or not NODE_NAME.fullmatch(v):
-        raise want('a name of a-z, 0-9, ".", "_", "-" starting with a letter or digit', v)
+        raise want('a name of a-z, 0-9, ".", "_", "-" starting with a letter or digit, '
+                   'at most 63 characters', v)
     return v
 
 

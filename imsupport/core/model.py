@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-NODE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+NODE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")  # the API's paths take these
 
 
 @dataclass(frozen=True)

@@ -647,6 +647,9 @@ REJECTED = [
     ("nodes.0.name", "_sales", "nodes[0].name must be a name of a-z, 0-9"),
     ("nodes.0.name", "sales\n", "nodes[0].name must be a name of a-z, 0-9"),
     ("nodes.0.name", "sales+1", 'nodes[0].name must be a name without "+" (chat addresses'),
+    ("nodes.0.name", "s" * 64, "nodes[0].name must be a name of a-z, 0-9, "),
+    ("faq.0.id", "a/b", 'faq[0].id must be a word of at most 64 characters without spaces'),
+    ("faq.0.id", "x" * 65, 'faq[0].id must be a word of at most 64 characters without spaces'),
     ("nodes.0.groups.0.name", "first line", "nodes[0].groups[0].name must be a name of"),
     ("nodes.0.groups.1.name", "first",
      'nodes[0].groups[1].name "first" is already used by nodes[0].groups[0]'),
@@ -664,7 +667,7 @@ REJECTED = [
      '[[operators]] (group "sales/first")'),
     ("nodes.0.groups.0.operators", ["ivan@shop.example", "Ivan@shop.example"],
      'nodes[0].groups[0].operators[1] repeats "Ivan@shop.example"'),
-    ("faq.0.id", "two words", 'faq[0].id must be a non-empty string without spaces'),
+    ("faq.0.id", "two words", 'faq[0].id must be a word of at most 64 characters without spaces'),
     # choices and languages
     ("nodes.0.ring", "random", 'nodes[0].ring must be "sequential" or "parallel", got "random"'),
     ("nodes.0.off_hours", "closed",

@@ -154,3 +154,13 @@ async def test_faq():
     assert code == 200 and api.core.directory.faq == ()
     code, body, _ = await answer(api.request("DELETE", "/faq/hours", token=ADMIN))
     assert code == 404
+    # any id the file takes, Cyrillic included (!faq доставка), the API takes too
+    path = "/faq/" + quote("доставка")
+    code, body, _ = await answer(api.request("PUT", path, token=ADMIN,
+                                             body={"question": "Когда?", "answer": "Завтра"}))
+    assert code == 200 and [e.id for e in api.core.directory.faq] == ["доставка"]
+    code, body, _ = await answer(api.request("DELETE", path, token=ADMIN))
+    assert code == 200 and api.core.directory.faq == ()
+    code, body, _ = await answer(api.request("PUT", "/faq/" + quote("two words"), token=ADMIN,
+                                             body={"question": "?", "answer": "!"}))
+    assert code == 400 and body["error"]["message"].startswith("id:")
