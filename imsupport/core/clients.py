@@ -102,7 +102,8 @@ class ClientDesk:
             if not self._nodeTakesChats(node, client, lang):
                 return succeed(None)
             chat = self.start(node, client, lang)
-        link = fileLink(text, oob) if self.files is not None else None
+        link = fileLink(text, oob, self.files.settings.public_url) \
+            if self.files is not None else None
         if link is not None:
             return self._file(chat, link, text, message_id, receipt, chatstate)
         return self._text(chat, text, message_id, receipt, chatstate)

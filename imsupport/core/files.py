@@ -241,16 +241,20 @@ def tokenOf(public_url: str, url: str) -> str | None:
     return token if _TOKEN.fullmatch(token) else None
 
 
-def fileLink(text: str, oob: str | None) -> str | None:
+def fileLink(text: str, oob: str | None, public_url: str | None = None) -> str | None:
     """The link that makes a message a file (SPEC 16): its XEP-0066 OOB URL,
-    or a body that is nothing but one http(s) link to a file (a last path
-    segment with an extension, as upload services make them)."""
+    or a body that is nothing but one http(s) link to a file: a last path
+    segment with an extension, as upload services make them, or any of the
+    service's own download links (under ``public_url``), whose file name
+    may have none."""
     if oob and _HTTP.match(oob.strip()):
         return oob.strip()
     body = text.strip()
     if _HTTP.match(body) and not any(c.isspace() for c in body):
         path = urlsplit(body).path
         if _FILE_NAME.search(unquote(path.rsplit("/", 1)[-1])):
+            return body
+        if public_url is not None and tokenOf(public_url, body) is not None:
             return body
     return None
 

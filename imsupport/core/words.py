@@ -44,7 +44,8 @@ class OperatorWords:
             oob: str | None = None) -> Deferred[Any]:
         """Deferred: None once relayed (or blocked), a Refused when it could
         not be stored. A link to a file (SPEC 16) is sent as a file."""
-        link = fileLink(text, oob) if self.files is not None else None
+        link = fileLink(text, oob, self.files.settings.public_url) \
+            if self.files is not None else None
         if link is not None:
             return self._file(chat, operator, link, text, message_id, receipt, chatstate)
         return self._words(chat, operator, text, message_id, receipt, chatstate)

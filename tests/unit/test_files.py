@@ -90,6 +90,9 @@ def test_a_message_is_a_file_by_its_oob_url_or_a_body_that_is_one_file_link():
         "https://x.test/u/report%20final.pdf"
     assert fileLink("see https://x.test/a.png", None) is None  # words around it: text
     assert fileLink("https://x.test/about", None) is None  # no file name
+    own = f"{PUBLIC}/f/{'A' * 32}/README"  # the service's own: no extension needed
+    assert fileLink(own, None, PUBLIC) == own and fileLink(own, None) is None
+    assert fileLink(f"{PUBLIC}/about", None, PUBLIC) is None
     assert fileLink("ftp://x.test/a.png", None) is None
     assert fileLink("hi", "javascript:alert(1)") is None
 
@@ -190,6 +193,16 @@ def test_a_clients_upload_is_a_file_of_the_chat_and_reaches_the_operator(files):
     assert sent.body == url and sent.extra["oob"] == url
     kept = results(store.getFile(record.id))
     assert kept.chat_id == 1 and kept.client == ALICE
+
+
+def test_an_own_link_without_an_extension_in_a_plain_body_is_a_file_too(files):
+    core, clock, transport, store, *_ = files
+    active(core, transport)
+    url, record = upload(core, name="README", ctype="text/plain")
+    assert url.endswith("/README")
+    assert results(core.clientSaid("sales", ALICE, url)) is None  # no OOB: the body only
+    [event] = fileEvents(store)
+    assert event.text == "README" and event.data["file_id"] == record.id
 
 
 def test_a_link_to_another_server_is_fetched_and_the_chat_gets_the_services_own(files):
