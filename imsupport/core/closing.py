@@ -28,10 +28,12 @@ from imsupport.core.team import Team
 
 log = Logger()
 
+NODE_REMOVED = "node_removed"  # the chat's node left the directory
+
 # What the client is told when a chat closes, by reason. The client who went
 # away is not told; a switched-off chat's client was told before it closed.
 CLIENT_GOODBYES = {"operator": "closed_by_operator", "client": "closed_by_client",
-                   "idle": "closed_idle"}
+                   "idle": "closed_idle", NODE_REMOVED: "closed_node_removed"}
 
 
 # Reasons that are the client's leaving (!end or the web chat's button, away
@@ -108,6 +110,15 @@ class Closing:
                                     if operator in self.team else (), name=name,
                                     minutes=minutes)
             self.notices.toOperator(chat, operator, "chat_closed_for_operator", reason=why)
+
+    def endOrphans(self) -> None:
+        """End the open chats of nodes no longer in the directory (deleted
+        through the API, or taken out of the file while the service was
+        stopped), telling both sides."""
+        for chat in [c for c in self.chats.values() if self.directory.node(c.node) is None]:
+            log.warn("Chat {chat} ends: its node {node} is no longer in the directory",
+                     chat=chat.id, node=chat.node)
+            self.close(chat, NODE_REMOVED)
 
     # -- the timers that end chats -------------------------------------------------------
 

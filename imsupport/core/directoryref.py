@@ -20,9 +20,9 @@ class DirectoryRef:
         return self.current.node(name)
 
     def nodeOf(self, chat: Chat) -> Node:
-        node = self.current.node(chat.node)
-        assert node is not None, f"chat {chat.id} in unknown node {chat.node}"
-        return node
+        """The chat's node; for a chat whose node left the directory (it is
+        being ended: Closing.endOrphans), one with the default settings."""
+        return self.current.node(chat.node) or Node(chat.node)
 
     def title(self, name: str) -> str:
         node = self.current.node(name)

@@ -196,6 +196,7 @@ class SupportCore:
         self.workspace.faq = FaqIndex(directory.faq)
         for jid in sorted(set(self.team) - known):
             self._follow(jid)
+        self.closing.endOrphans()
 
     @property
     def faq(self) -> FaqIndex:
@@ -375,8 +376,9 @@ class SupportCore:
 
     def restore(self, records: Iterable[ChatRecord],
                 events: dict[int, list[ChatEvent]]) -> None:
-        """After a restart: the open chats the store holds (R-CHAT-8)."""
+        """After a restart: the store's open chats (R-CHAT-8), but removed nodes' end."""
         self.recovery.restore(records, events)
+        self.closing.endOrphans()
 
     def startProbing(self) -> None:
         """The store is open: watch that it takes writes (/healthz)."""

@@ -2,7 +2,18 @@
 (R-CMD-*, R-OPS-1, R-OPS-2, R-CHAT-7, R-CHAT-8) through the core."""
 from __future__ import annotations
 
-from imsupport.core.model import ACTIVE, HELD, MESSAGE, QUEUED, Directory, FaqEntry
+from imsupport.core.model import (
+    ACTIVE,
+    CLOSED,
+    HELD,
+    MESSAGE,
+    QUEUED,
+    ChatRecord,
+    Directory,
+    FaqEntry,
+    Group,
+    Node,
+)
 from tests.unit.fakes import (
     ALICE,
     BOB,
@@ -18,6 +29,12 @@ from tests.unit.fakes import (
 )
 
 CHAT = "sales+1"
+
+
+def record(store, chat_id) -> ChatRecord:
+    found = []
+    store.getChat(chat_id).addCallback(found.append)
+    return found[0]
 
 
 def bodies_from(t, who, sender=CHAT):
@@ -227,6 +244,34 @@ def test_restart_restores_queued_and_active_chats():
     assert "Client: in the queue" not in t2.last(OLGA).body
     assert "in the queue" in t2.last(OLGA).body
     assert BOSS
+
+
+def test_a_node_gone_from_the_directory_ends_its_chats_at_restart_and_while_running():
+    """A node taken out of the file while the service was stopped (or
+    deleted through the API while it runs): its open chats end with a word
+    to both sides, and the rest of the service starts and works."""
+    core, clock, t, store = activeChat()
+    core.clientSaid("sales", BOB, "in the queue")
+    again, clock2, t2, _ = makeCore(store=store)
+    other = Node("billing", "Billing", ("en",), groups=(Group("all", (IVAN,)),))
+    again.setDirectory(Directory(nodes=(other,), operators=again.directory.operators))
+    open_chats = []
+    store.openChats().addCallback(open_chats.extend)
+    again.chats.last_id = 2
+    again.restore(open_chats, {c.id: events(store, c.id) for c in open_chats})
+    assert len(again.chats) == 0 and again.queues["sales"] == []
+    assert [record(store, n).state for n in (1, 2)] == [CLOSED, CLOSED]
+    assert record(store, 1).close_reason == "node_removed"
+    assert "support line is closed" in t2.last(ALICE).body
+    assert "support line is closed" in t2.last(BOB).body
+    online(again, IVAN)
+    again.clientSaid("billing", ALICE, "a bill question")
+    assert "New chat #3" in t2.last(IVAN).body
+
+    core, clock, t, store = activeChat()  # while running: the API deletes the node
+    core.setDirectory(Directory(nodes=(other,), operators=core.directory.operators))
+    assert core.chats.get(1) is None and record(store, 1).close_reason == "node_removed"
+    assert "support line was removed" in t.last(IVAN).body
 
 
 # -- filters (R-OPS-3, R-OPS-4) -------------------------------------------------------------
