@@ -74,6 +74,10 @@ class NodePresences:
             presence = self.of(name)
             if self._sent.get(name) != presence:
                 self._send(name, presence)
+        if operator is None:  # a node that left the directory goes unavailable, once
+            for gone in [name for name in self._sent if self.directory.node(name) is None]:
+                self._send(gone, CLOSED)
+                del self._sent[gone]
         for listener in self.refreshed:
             listener(operator)
 

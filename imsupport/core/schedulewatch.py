@@ -37,6 +37,12 @@ class ScheduleWatch:
 
     def _changed(self) -> None:
         log.info("Opening hours or shifts changed; routing again")
+        self.changed()
+
+    def changed(self) -> None:
+        """Hours, shifts, groups or switches may have changed (a new
+        directory too): route again, show the nodes as they are now, and
+        wake up at the next change of the new hours."""
         self.offers.dispatch()
         self.presences.refresh()
         self.watch()

@@ -187,8 +187,8 @@ class SupportCore:
         return self.directoryRef.current
 
     def setDirectory(self, directory: Directory) -> None:
-        """Apply a (new) directory; operators keep their live state, and
-        those new to it are asked for their presence as at start."""
+        """Apply a (new) directory: operators keep their live state, those
+        new to it are asked for presence, queued chats are routed by it."""
         known = set(self.team)
         self.directoryRef.current = directory
         self.availability.setDirectory(directory)
@@ -197,6 +197,7 @@ class SupportCore:
         for jid in sorted(set(self.team) - known):
             self._follow(jid)
         self.closing.endOrphans()
+        self.schedule.changed()
 
     @property
     def faq(self) -> FaqIndex:

@@ -175,6 +175,32 @@ def test_an_operator_added_while_running_is_asked_for_presence_and_gets_chats():
     assert any("#1" in b for b in t.bodies(nina)), "the new operator is offered the chat"
 
 
+def test_a_new_directory_routes_the_queue_and_shows_the_nodes_at_once():
+    """Petr, online but in no group, is put in one (API or directory page):
+    the waiting chat is offered to him then, not at the next unrelated
+    event; subscribers see the node's new presence, and a removed node goes
+    unavailable."""
+    core, _, t, _ = makeCore()
+    online(core, PETR)
+    core.clientSaid("sales", ALICE, "Здравствуйте")
+    assert not any("#1" in b for b in t.bodies(PETR))
+    d = core.directory
+    sales = d.node("sales")
+    first = dataclasses.replace(sales.groups[0], operators=(PETR,))
+    billing = Node("billing", "Billing", ("en",), groups=(Group("all", (IVAN,)),))
+    t.clear()
+    core.setDirectory(dataclasses.replace(
+        d, nodes=(dataclasses.replace(sales, groups=(first,)), billing)))
+    assert any("#1" in b for b in t.bodies(PETR)), "offered at once"
+    assert [p.extra["available"] for p in t.presences("billing")] == [True]
+    t.clear()
+    core.setDirectory(dataclasses.replace(core.directory, nodes=(core.directory.node("sales"),)))
+    assert [(p.extra["available"], p.extra["show"]) for p in t.presences("billing")] == \
+        [(False, None)], "the removed node goes unavailable, once"
+    core.setDirectory(core.directory)
+    assert len(t.presences("billing")) == 1
+
+
 # -- 12: gateway users are shown unescaped, addressed as they are -----------------------
 
 def test_gateway_clients_are_shown_unescaped_everywhere():
