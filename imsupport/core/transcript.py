@@ -8,7 +8,7 @@ record, its events and a name lookup, so it is tested without a service.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from imsupport.core.display import showClient
 from imsupport.core.model import COMMAND, FILE, NOTICE, STATE, ChatEvent, ChatRecord
@@ -17,6 +17,17 @@ from imsupport.core.model import COMMAND, FILE, NOTICE, STATE, ChatEvent, ChatRe
 def stamp(at: float) -> str:
     """``2026-12-02 14:05:09 UTC``: what a person reads in a transcript."""
     return datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def messageMark(data: Mapping[str, Any]) -> str:
+    """What a stored message line must say of itself to the staff who read
+    it later (R-OPS-3, R-OPS-4): a blocked line reached nobody, a muted
+    operator's line only the other operators; "" for an ordinary one."""
+    if data.get("blocked"):
+        return "not sent, blocked: " + ", ".join(str(k) for k in data["blocked"])
+    if data.get("muted"):
+        return "to the operators only"
+    return ""
 
 
 def authorName(author: str, client: str, operatorName: Callable[[str], str | None]) -> str:
@@ -41,7 +52,8 @@ def eventLine(event: ChatEvent, client: str,
         return f"[{when}] (service to {authorName(to, client, operatorName)}) {event.text}"
     if event.kind == COMMAND:
         return f"[{when}] {who} (command): {event.text}"
-    return f"[{when}] {who}: {event.text}"
+    mark = messageMark(event.data)
+    return f"[{when}] {who}{f' ({mark})' if mark else ''}: {event.text}"
 
 
 def transcript(record: ChatRecord, events: Sequence[ChatEvent],

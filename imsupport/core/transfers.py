@@ -22,13 +22,23 @@ from imsupport.core.directoryref import DirectoryRef
 from imsupport.core.display import showClient
 from imsupport.core.invitations import TRANSFER, Invitations
 from imsupport.core.journal import Journal
-from imsupport.core.model import COMMAND, INVITED, MESSAGE, STATE, ChatEvent, Group, Node
+from imsupport.core.model import (
+    COMMAND,
+    FILE,
+    INVITED,
+    MESSAGE,
+    STATE,
+    ChatEvent,
+    Group,
+    Node,
+)
 from imsupport.core.nodepresence import NodePresences
 from imsupport.core.notices import Notices
 from imsupport.core.offers import Offers, transcript
 from imsupport.core.relay import Relay
 from imsupport.core.routing import ChatRequest, route
 from imsupport.core.team import Team
+from imsupport.core.transcript import messageMark
 from imsupport.store.interfaces import IStore
 
 log = Logger()
@@ -307,7 +317,7 @@ class Transfers:
         """R-OPS-1: the whole chat so far (its ``last`` messages), with times
         and authors."""
         def send(events: list[ChatEvent]) -> None:
-            lines = [self._replayLine(e) for e in events if e.kind == MESSAGE][-last:]
+            lines = [self._replayLine(e) for e in events if e.kind in (MESSAGE, FILE)][-last:]
             if lines:
                 self.notices.toOperator(chat, operator, "chat_so_far", lines="\n".join(lines))
 
@@ -317,5 +327,7 @@ class Transfers:
     def _replayLine(self, event: ChatEvent) -> str:
         at = time.strftime("%H:%M:%S", time.gmtime(event.at))
         who = "Client" if event.author == "client" else self.team.displayName(event.author)
-        muted = " (muted)" if event.data.get("muted") else ""
-        return f"[{at}] {who}{muted}: {event.text}"
+        if event.kind == FILE:
+            return f"[{at}] {who} sent a file: {event.text} {event.data.get('url', '')}".rstrip()
+        mark = messageMark(event.data)
+        return f"[{at}] {who}{f' ({mark})' if mark else ''}: {event.text}"

@@ -14,6 +14,7 @@ from imsupport.core.model import (
     Group,
     Node,
 )
+from imsupport.core.transcript import transcript
 from tests.unit.fakes import (
     ALICE,
     BOB,
@@ -296,6 +297,16 @@ def test_blocked_messages_go_nowhere_and_come_back_marked():
     assert [e.data["blocked"] for e in blocked] == [["internal_link"], ["profanity"]]
     core.operatorSaid("sales", 1, IVAN, "see https://shop.example/orders for that")
     assert t.last(ALICE).body == "see https://shop.example/orders for that"
+    # one who joins later reads the whole chat, the blocked lines marked as such,
+    # and so do the transcript's readers
+    online(core, GURU)
+    core.operatorSaid("sales", 1, IVAN, "!invite Guru")
+    core.operatorSaid("sales", 1, GURU, "!accept")
+    so_far = [b for b in bodies_from(t, GURU) if b.startswith("Chat #1 so far")][0]
+    assert "Ivan (not sent, blocked: profanity): what the f.u.c.k is this" in so_far
+    assert "Ivan: see https://shop.example/orders for that" in so_far
+    lines = transcript(record(store, 1), events(store, 1), core.team.displayName)
+    assert "Ivan (not sent, blocked: internal_link): see http://wiki.corp" in lines
 
 
 def test_a_blocked_answer_to_an_invitation_still_accepts():

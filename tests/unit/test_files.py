@@ -193,6 +193,11 @@ def test_a_clients_upload_is_a_file_of_the_chat_and_reaches_the_operator(files):
     assert sent.body == url and sent.extra["oob"] == url
     kept = results(store.getFile(record.id))
     assert kept.chat_id == 1 and kept.client == ALICE
+    online(core, OLGA)  # one who joins later reads of the file in the chat so far
+    core.operatorSaid("sales", 1, IVAN, "!invite Olga")
+    core.operatorSaid("sales", 1, OLGA, "!accept")
+    so_far = [b for b in transport.bodies(OLGA) if b.startswith("Chat #1 so far")][0]
+    assert f"Client sent a file: photo.jpg {url}" in so_far
 
 
 def test_an_own_link_without_an_extension_in_a_plain_body_is_a_file_too(files):

@@ -257,13 +257,18 @@ async def test_the_transcript_shows_pictures_in_place_and_links_other_files():
         ChatEvent(1, 52, START + 72, "file", "client", "elsewhere.png",
                   {"url": "https://elsewhere.example/f/x.png", "content_type": "image/png"}),
         ChatEvent(1, 53, START + 73, "rating", "client", "5 thanks",
-                  {"rating": 5, "comment": "thanks " + HOSTILE})])
+                  {"rating": 5, "comment": "thanks " + HOSTILE}),
+        ChatEvent(1, 54, START + 74, "message", IVAN, "what the hell",
+                  {"blocked": ["profanity"], "rules": ["hell"]}),
+        ChatEvent(1, 55, START + 75, "message", IVAN, "a note for Olga", {"muted": True})])
     await admin.login(ALAN)
     page = await admin.get("/chats/1")
     assert '<img src="/f/tok123/shot%20one.png" alt="shot one.png" loading="lazy" />' in page.text
     assert '<a href="/f/tok456/invoice.pdf">invoice.pdf (10 bytes)</a>' in page.text
     assert "elsewhere.example" not in page.text, "no other site's URL goes into the page"
     assert "rated 5 of 5" in page.text and "thanks " + ESCAPED in page.text
+    assert "<em>(not sent, blocked: profanity)</em> what the hell" in page.text
+    assert "<em>(to the operators only)</em> a note for Olga" in page.text
     assert 'href="/admin/chats/1.json"' in page.text and 'href="/admin/chats/1.txt"' in page.text
 
 

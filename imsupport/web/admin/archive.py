@@ -22,7 +22,7 @@ from twisted.web.template import Tag, tags
 from imsupport.core.display import clientFromShown, showClient
 from imsupport.core.files import servedInline
 from imsupport.core.model import FILE, NOTICE, RATING, STATE
-from imsupport.core.transcript import stamp
+from imsupport.core.transcript import messageMark, stamp
 from imsupport.web.admin.layout import document, field, table, url
 from imsupport.web.admin.sessions import Viewer
 from imsupport.web.api.errors import badRequest
@@ -162,7 +162,8 @@ class ArchivePages:
             content = [tags.strong(f"rated {data.get('rating', '?')} of 5"),
                        " ", str(data.get("comment") or "")]
         else:
-            content = event["text"]
+            mark = messageMark(data)
+            content = [tags.em(f"({mark})"), " ", event["text"]] if mark else event["text"]
         li: Tag = tags.li(class_=f"event {kind} {role}")(
             when, " ", tags.span(who, class_="who"), " ", tags.span(content, class_="text"))
         return li
