@@ -60,6 +60,17 @@ class Recovery:
 
     # -- an operator drops out ---------------------------------------------------------
 
+    def streamLost(self) -> None:
+        """The XMPP stream went away: presence is learnt again by probing
+        once it is back, and until then every operator counts as offline.
+        Their chats are held quietly (nobody can be told now) for
+        operator_grace: one who is not back by then loses them as after any
+        drop-out, instead of leaving the client with nobody."""
+        online = [jid for jid in sorted(self.team) if self.team[jid].online]
+        self.team.forgetPresence()
+        for jid in online:
+            self.operatorGone(jid, quiet=True)
+
     def operatorGone(self, operator: str, quiet: bool = False) -> None:
         """Hold every active chat of an operator who went offline; ``quiet``
         when nobody needs telling (right after a restart)."""

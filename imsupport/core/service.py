@@ -369,9 +369,8 @@ class SupportCore:
         self.chatPresence.republish(list(self.chats.values()))
 
     def streamLost(self) -> None:
-        """The XMPP server went away: what we knew of presence is stale and
-        will be learnt again by probing when the stream is back."""
-        self.team.forgetPresence()
+        """The XMPP server went away: presence is stale (Recovery.streamLost)."""
+        self.recovery.streamLost()
 
     # -- starting and stopping ---------------------------------------------------------------
 

@@ -215,6 +215,28 @@ def test_after_the_grace_the_chat_goes_to_the_front_of_the_queue():
     assert "New chat #1" in t.last(OLGA).body, "the returned chat goes first (R-ROUTE-9)"
 
 
+def test_an_operator_not_back_after_an_xmpp_outage_loses_the_chat_after_the_grace():
+    """The stream to the XMPP server drops: every operator's presence is
+    unknown. One who comes back has the chat again; one who does not is
+    handled as any drop-out, not left with the client waiting on nobody."""
+    core, clock, t, store = activeChat()
+    before = len(t.bodies(ALICE))
+    core.streamLost()
+    assert core.chats[1].record.state == HELD
+    assert len(t.bodies(ALICE)) == before, "nobody can be told while the stream is down"
+    online(core, IVAN)  # the probe after the reconnect finds Ivan
+    assert core.chats[1].record.state == ACTIVE
+    core.clientSaid("sales", ALICE, "still there?")
+    assert t.last(IVAN).body == "still there?"
+
+    core.streamLost()
+    clock.advance(300)  # operator_grace, and Ivan never answered the probe
+    assert core.chats[1].record.state == QUEUED and core.queues["sales"] == [1]
+    assert "finding you another one" in t.last(ALICE).body
+    online(core, OLGA)
+    assert "New chat #1" in t.last(OLGA).body
+
+
 # -- a restart -----------------------------------------------------------------------------
 
 def test_restart_restores_queued_and_active_chats():
