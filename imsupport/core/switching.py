@@ -55,8 +55,9 @@ class Switching:
             for chat in list(self.chats.values()):
                 if chat.queued and self._switchedAway(chat):
                     for operator in self.invitations.operatorsOf(chat.id):
-                        self.offers.expire(chat, operator, "invitation_withdrawn",
-                                           redispatch=False)
+                        if self.switches.nodeOff(chat.node) or self._offFor(chat.node, operator):
+                            self.offers.expire(chat, operator, "invitation_switched_off",
+                                               redispatch=False)
                     if target.kind in ("service", "node"):
                         self.notices.toClient(chat, "closed_switched_off")
                         self.closing.close(chat, "switched_off", by)
@@ -72,7 +73,15 @@ class Switching:
             self._offFor(chat.node, op) for op in self.invitations.operatorsOf(chat.id))
 
     def _offFor(self, node: str, operator: str) -> bool:
-        return self.switches.operatorOff(operator) or operator in self.switches.offOperators(node)
+        """Whether routing may no longer offer ``node``'s chats to
+        ``operator``: switched off, here or everywhere, or every group of
+        the node that routes to them (its automatic ones) is."""
+        if self.switches.operatorOff(operator) or operator in self.switches.offOperators(node):
+            return True
+        off = self.switches.offGroups(node)
+        found = self.directory.node(node)
+        groups = [g for g in found.groups if g.auto and operator in g.operators] if found else []
+        return bool(groups) and all(g.name in off for g in groups)
 
     def _covers(self, target: Target, chat: Chat) -> bool:
         """Whether a hard switch-off of ``target`` ends this active chat."""

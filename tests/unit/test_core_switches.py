@@ -92,8 +92,21 @@ def test_pending_invitation_is_withdrawn_when_switched_off():
     first = IVAN if t.bodies(IVAN) else OLGA
     other = OLGA if first == IVAN else IVAN
     core.switch(Target("operator", operator=first), on=False)
-    assert "went away" in t.last(first).body or "next operator" in t.last(first).body
+    assert "You were switched off" in t.last(first).body and "next operator" in t.last(first).body
     assert "New chat #1" in t.last(other).body
+
+
+def test_a_group_switched_off_withdraws_its_members_invitations():
+    core, clock, t, store = makeCore()
+    online(core, IVAN, GURU)
+    core.clientSaid("sales", ALICE, "hi")
+    assert "New chat #1" in t.last(IVAN).body
+    core.switch(Target("group", node="sales", group="first"), on=False)
+    assert "You were switched off" in t.last(IVAN).body
+    assert core.invitations.count(IVAN) == 0
+    assert "New chat #1" in t.last(GURU).body, "the next wave has it at once"
+    core.operatorSaid("sales", 1, IVAN, "I'll take it")  # too late: no invitation
+    assert core.chats[1].record.operators == ()
 
 
 def test_soft_node_off_keeps_active_chats_and_turns_new_clients_away():
