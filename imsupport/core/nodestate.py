@@ -26,6 +26,14 @@ def nodeOperators(node: Node, groups_off: Iterable[str] = ()) -> set[str]:
     return {jid for group in node.groups if group.name not in off for jid in group.operators}
 
 
+def routedOperators(node: Node, groups_off: Iterable[str] = ()) -> set[str]:
+    """Operators routing offers the node's new chats to: those of its
+    switched-on automatic groups (a manual-only group only takes redirects)."""
+    off = set(groups_off)
+    return {jid for group in node.groups if group.auto and group.name not in off
+            for jid in group.operators}
+
+
 def nodePresence(node: Node, operators: Mapping[str, OperatorState], queue: int,
                  mode: str = OPEN, groups_off: Iterable[str] = (),
                  off_shift: bool = False) -> NodePresence:
@@ -36,7 +44,8 @@ def nodePresence(node: Node, operators: Mapping[str, OperatorState], queue: int,
         return NodePresence(True, "xa", "presence_closed_hours", queue)
     if mode != OPEN:
         return NodePresence(False, None, "presence_closed", queue)
-    states = [operators[jid] for jid in sorted(nodeOperators(node, groups_off))
+    # what a new client can expect: only the operators routing would ask count
+    states = [operators[jid] for jid in sorted(routedOperators(node, groups_off))
               if jid in operators]
     online = [op for op in states if op.state != OFFLINE]
     if not online:

@@ -52,6 +52,19 @@ def test_switched_off_node_is_unavailable():
     assert (p.available, p.status_key) == (False, "presence_closed")
 
 
+def test_a_free_manual_only_operator_does_not_make_the_node_available():
+    """Routing never offers a new chat to a manual-only group (it takes
+    redirects): its free expert promises a new client nothing."""
+    node = Node("x", groups=(Group("first", ("a@b",)), Group("experts", ("e@b",), auto=False)))
+    expert = OperatorState(Operator("e@b", "E"))
+    expert.setPresence("laptop", True, None, 10)
+    assert nodePresence(node, {"e@b": expert}, 0).status_key == "presence_offline"
+    first = OperatorState(Operator("a@b", "A"))
+    first.setPresence("laptop", True, None, 10)
+    p = nodePresence(node, {"e@b": expert, "a@b": first}, 0)
+    assert (p.show, p.status_key) == (None, "presence_available")
+
+
 def test_several_resources_fold_into_one_state():
     state = OperatorState(Operator("a@b", "A"))
     assert state.setPresence("phone", True, "away", 10)
