@@ -17,6 +17,7 @@ from tx_xmpp.subprotocols import XMPPHandler
 from imsupport.core.journal import Refused
 from imsupport.xmpp import stanzas
 from imsupport.xmpp.addresses import CHAT, CONSOLE, NODE, Address, Addresses, classify, parseJID
+from imsupport.xmpp.clientresources import ClientResources
 
 if TYPE_CHECKING:
     from imsupport.core.ports import Support
@@ -155,10 +156,15 @@ class PresenceHandler(XMPPHandler):
         self.addresses = addresses
         self.store = store
         self.transport = transport
+        self.clients = ClientResources()
 
     def connectionInitialized(self) -> None:
         assert self.xmlstream is not None
         self.xmlstream.addObserver("/presence", self.onPresence)
+
+    def connectionLost(self, reason: object) -> None:
+        self.clients.clear()  # the server sends everyone's presence again once back
+        super().connectionLost(reason)
 
     def onPresence(self, stanza: domish.Element) -> None:
         # Twisted's mark for "an observer took it" (domish declares no such attribute).
@@ -174,20 +180,20 @@ class PresenceHandler(XMPPHandler):
             self.core.operatorPresence(who, sender.resource or "", ptype == "available",
                                        stanzas.showOf(stanza))
         if address.kind == NODE and self.core.hasNode(address.node or ""):
-            self._toNode(address.node or "", who, ptype)
+            self._toNode(address.node or "", who, sender.resource or "", ptype)
         elif address.kind == CONSOLE:
             self._toConsole(who, ptype)
         elif address.kind == CHAT:
             self._toChat(address.node or "", address.chat_id or 0, who, ptype)
 
-    def _toNode(self, node: str, who: str, ptype: str) -> None:
+    def _toNode(self, node: str, who: str, resource: str, ptype: str) -> None:
         here = self.addresses.node(node)
         handlers: dict[str, Callable[[], None]] = {
             "subscribe": lambda: self._subscribed(node, who),
             "unsubscribe": lambda: self._unsubscribed(node, who),
             "probe": lambda: self._publish(node, who),
-            "available": lambda: self._available(node, who),
-            "unavailable": lambda: self.core.clientPresence(node, who, False),
+            "available": lambda: self._available(node, who, resource),
+            "unavailable": lambda: self._unavailable(node, who, resource),
             "subscribed": lambda: None,
             "unsubscribed": lambda: None,
         }
@@ -197,13 +203,19 @@ class PresenceHandler(XMPPHandler):
             return
         action()
 
-    def _available(self, node: str, who: str) -> None:
+    def _available(self, node: str, who: str, resource: str) -> None:
         """A client's presence reached the node. A subscriber's comes with
         every log-in (the server probes for it too); a directed presence from
         anyone else is answered with the node's presence, as a contact would."""
+        self.clients.available(node, who, resource)
         self.core.clientPresence(node, who, True)
         if who not in self.transport.subscribers.get(node, ()):
             self._publish(node, who)
+
+    def _unavailable(self, node: str, who: str, resource: str) -> None:
+        """Gone only with the last of the client's devices (R-CHAT-4)."""
+        if self.clients.unavailable(node, who, resource):
+            self.core.clientPresence(node, who, False)
 
     def _subscribed(self, node: str, who: str) -> None:
         here = self.addresses.node(node)

@@ -201,6 +201,30 @@ def test_receipt_request_forwarded(comp):
     assert out[0]["to"] == ALICE and "a-1" in out[0].toXml()
 
 
+def test_a_client_is_gone_only_when_the_last_of_their_devices_is(comp):
+    """R-CHAT-4: Alice on her phone and her desktop logs the desktop off;
+    her chat goes on past client_grace. Both off: it ends then."""
+    node = f"sales@{DOMAIN}"
+    comp.exchange(presence(IVAN + "/laptop", DOMAIN))
+    comp.exchange(msg(ALICE, node, "Hello"))
+    comp.exchange(msg(IVAN, f"sales+1@{DOMAIN}", "Hi"))
+    comp.exchange(presence(ALICE + "/phone", node))
+    comp.exchange(presence(ALICE + "/desktop", node))
+    comp.exchange(presence(ALICE + "/desktop", node, "unavailable"))
+    comp.clock.advance(601)
+    assert comp.core.openChat(1) is not None, "still online on the phone"
+    comp.exchange(presence(ALICE + "/phone", node, "unavailable"))
+    comp.clock.advance(601)
+    assert comp.core.openChat(1) is None
+    # one device that comes and goes is gone with it, as before
+    comp.exchange(msg(ALICE, node, "Me again"))
+    comp.exchange(msg(IVAN, f"sales+2@{DOMAIN}", "Hi again"))
+    comp.exchange(presence(ALICE + "/phone", node))
+    comp.exchange(presence(ALICE + "/phone", node, "unavailable"))
+    comp.clock.advance(601)
+    assert comp.core.openChat(2) is None
+
+
 def test_lost_stream_clears_operator_presence(comp):
     comp.exchange(presence(IVAN + "/laptop", DOMAIN))
     comp.xs.connectionLost(None)
