@@ -68,6 +68,16 @@ def transcript(translator: Translator, lines: Sequence[tuple[float, str]],
     return "\n".join([translator.text("invitation_transcript_header", languages)] + shown)
 
 
+def quoted(lines: Sequence[tuple[float, str]],
+           most: int = TRANSCRIPT_LINES) -> tuple[Sequence[tuple[float, str]], int]:
+    """What an invitation quotes of the client's lines (R-CHAT-2): all of
+    them, or past ``most`` the first (the question) and the latest, and how
+    many were left out between."""
+    if len(lines) <= most:
+        return lines, 0
+    return [lines[0], *lines[len(lines) - most + 1:]], len(lines) - most
+
+
 class Offers:
     def __init__(self, *, directory: DirectoryRef, availability: Availability,
                  clock: IReactorTime, chats: Chats, queues: Queues, team: Team,
@@ -277,8 +287,8 @@ class Offers:
 
     def _invitationFields(self, node: Node, chat: Chat, operator: str) -> dict[str, object]:
         languages = self.team.languages(operator)
-        text = transcript(self.notices.translator, chat.client_lines[-TRANSCRIPT_LINES:],
-                          languages)
+        lines, skipped = quoted(chat.client_lines)
+        text = transcript(self.notices.translator, lines, languages, skipped=skipped)
         if chat.earlier:
             # R-OPS-2: a returning client's earlier chats, newest first.
             count = len(chat.earlier)

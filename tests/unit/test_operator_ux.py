@@ -265,6 +265,20 @@ def test_a_redirect_carries_the_clients_question_and_the_note():
     assert "warranty case" not in " ".join(t.bodies(ALICE))
 
 
+def test_an_invitation_after_a_long_wait_quotes_the_question_and_the_latest_lines():
+    """R-CHAT-2: sixty lines written while nobody was online; the
+    invitation quotes the first (the question), says how many it leaves
+    out, and ends with the latest."""
+    core, _, t, _ = makeCore()
+    for n in range(60):
+        core.clientSaid("sales", ALICE, f"line {n}")
+    online(core, IVAN)
+    invitation = t.last(IVAN).body
+    assert "] line 0\n… 10 more lines …\n[" in invitation
+    assert "] line 10\n" not in invitation and "] line 11\n" in invitation
+    assert invitation.index("] line 59") > invitation.index("] line 11")
+
+
 def test_an_invite_carries_the_note_and_without_one_no_note_line():
     core, _, t, _ = activeChat()
     online(core, OLGA)
