@@ -32,6 +32,7 @@ class OperatorCounts:
     busy: int = 0  # in as many chats as they take
     afk: int = 0
     offline: int = 0
+    in_chats: int = 0  # in at least one chat (free ones with room left too): not a state
 
     @property
     def total(self) -> int:
@@ -122,7 +123,7 @@ def countStates(states: list[OperatorState]) -> OperatorCounts:
     counts = {state: 0 for state in STATES}
     for state in states:
         counts[state.state] += 1
-    return OperatorCounts(**counts)
+    return OperatorCounts(**counts, in_chats=sum(1 for state in states if state.chats))
 
 
 class Queries:

@@ -71,6 +71,7 @@ async def test_the_dashboard_shows_the_live_state():
     assert '<script src="/static/admin/dashboard.js" defer="defer"></script>' in page.text
     assert 'data-src="/admin/live"' in page.text
     assert "Queued: 1" in page.text and "In chats: 1" in page.text
+    assert '<dt>In a chat</dt><dd data-count="in_chats">' in page.text
     assert 'data-s="0"' in page.text, "Bob has waited 0 s"
     assert 'href="/admin/chats/2"' in page.text and "bob@example.net" in page.text
 

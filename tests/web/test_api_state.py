@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest_twisted
 
 from tests.unit.fakes import ALICE, IVAN, OLGA, online
-from tests.web.apifakes import Api, answer
+from tests.web.apifakes import Api, answer, undocumented
 
 GATEWAY = "alice\\40matrix.org@gw.example"
 
@@ -31,6 +31,11 @@ async def test_service_state():
     view = api.core.queries.service()
     assert body["queued"] == view.queued and body["active"] == view.active == 1
     assert body["operators"]["total"] == view.operators.total
+    # R-STAT-4's "in chats" beside the states: Ivan talks (busy at max_chats 1),
+    # Olga is invited only (free)
+    counts = body["operators"]
+    assert (counts["in_chats"], counts["busy"], counts["free"], counts["online"]) == (1, 1, 1, 2)
+    assert undocumented("/state", "get", 200, body) == []
     assert [n["name"] for n in body["nodes"]] == [n.name for n in view.nodes]
 
 

@@ -16,8 +16,8 @@ from imsupport.web.admin.sessions import Viewer
 from imsupport.web.api.ports import JSON
 
 SCRIPT = "admin/dashboard.js"
-COUNTS = (("total", "Operators"), ("online", "Online"), ("free", "Free"),
-          ("busy", "Busy"), ("afk", "Away"), ("offline", "Offline"))
+COUNTS = (("total", "Operators"), ("online", "Online"), ("in_chats", "In a chat"),
+          ("free", "Free"), ("busy", "Busy"), ("afk", "Away"), ("offline", "Offline"))
 
 
 def duration(seconds: float) -> str:

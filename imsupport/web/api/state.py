@@ -8,7 +8,8 @@ from imsupport.web.api.ports import JSON, CoreRef, isoTime, running
 
 def countsJson(counts: OperatorCounts) -> JSON:
     return {"free": counts.free, "busy": counts.busy, "afk": counts.afk,
-            "offline": counts.offline, "online": counts.online, "total": counts.total}
+            "offline": counts.offline, "online": counts.online, "total": counts.total,
+            "in_chats": counts.in_chats}
 
 
 def liveChatJson(chat: ChatView) -> JSON:

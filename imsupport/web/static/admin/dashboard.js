@@ -9,8 +9,8 @@
   if (!live || !window.EventSource) {
     return;
   }
-  const COUNTS = [["total", "Operators"], ["online", "Online"], ["free", "Free"],
-    ["busy", "Busy"], ["afk", "Away"], ["offline", "Offline"]];
+  const COUNTS = [["total", "Operators"], ["online", "Online"], ["in_chats", "In a chat"],
+    ["free", "Free"], ["busy", "Busy"], ["afk", "Away"], ["offline", "Offline"]];
   let received = Date.now();
 
   function el(name, attrs, ...children) {
