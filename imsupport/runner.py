@@ -98,7 +98,8 @@ class ImsupportService(MultiService):
                            web.public_url, answer_target=config.stats.answer_target,
                            run=lambda work: deferToThreadPool(reactor, reactor.getThreadPool(),
                                                               work),
-                           peers=peers)
+                           peers=peers,
+                           directory_from_file=config.service.seed_directory == "replace")
         self.web = WebSide(lambda: self.core, lambda: self.component.connected,
                            lambda: self.store_ready,
                            uploads=lambda: self.core.files if self.core is not None else None,

@@ -67,14 +67,16 @@ class Page:
 
 class Admin:
     def __init__(self, public_url: str = "http://x", web_users: list[WebUser] | None = None,
-                 core: Any = "make", asset: Any = None, **core_kw: Any) -> None:
+                 core: Any = "make", asset: Any = None, directory_from_file: bool = False,
+                 **core_kw: Any) -> None:
         if core == "make":
             core, self.clock, self.transport, self.store = makeCore(**core_kw)
         self.core = core
         self.api = build(lambda: self.core, self.store, self.clock, self.core.service, TOKENS)
         self.users = WebUsers(web_users if web_users is not None else users(), hasher=CHEAP)
         self.site = AdminSite(self.api, lambda: self.core, self.store, self.clock, self.users,
-                              public_url, **({"asset": asset} if asset else {}))
+                              public_url, directory_from_file=directory_from_file,
+                              **({"asset": asset} if asset else {}))
         self.side = WebSide(lambda: self.core, lambda: True, lambda: True, api=self.api,
                             admin=self.site)
         self.agent = RequestTraversalAgent(self.side.resource())

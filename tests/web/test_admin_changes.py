@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest_twisted
 
 from tests.unit.fakes import ALICE, GURU, IVAN, OLGA, online
-from tests.web.adminfakes import HOSTILE, Admin
+from tests.web.adminfakes import ALAN, HOSTILE, Admin
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 NINA = "nina@shop.test"
@@ -15,6 +15,20 @@ NINA = "nina@shop.test"
 async def edit(admin: Admin, kind: str, **data: str):
     page = await admin.get("/directory")
     return await admin.post(f"/directory/{kind}", data, page)
+
+
+@pytest_twisted.ensureDeferred
+async def test_admins_are_told_when_the_file_replaces_their_edits_at_start():
+    warning = "changes made here last until the next restart"
+    admin = Admin(directory_from_file=True)  # seed_directory = "replace"
+    await admin.login()
+    assert warning in (await admin.get("/directory")).text
+    analyst = Admin(directory_from_file=True)
+    await analyst.login(ALAN)
+    assert warning not in (await analyst.get("/directory")).text, "they change nothing"
+    kept = Admin(directory_from_file=False)  # "missing" or "never": edits are kept
+    await kept.login()
+    assert warning not in (await kept.get("/directory")).text
 
 
 @pytest_twisted.ensureDeferred

@@ -31,10 +31,11 @@ def build(api: ApiSide, core: CoreRef, store: IStore, clock: IReactorTime,
           answer_target: float = ANSWER_TARGET,
           run: "Run[bool] | Callable[..., Any]" = inPlace,
           asset: Callable[[str], str] = plainAsset,
-          peers: Peers | None = None) -> AdminSite:
+          peers: Peers | None = None, directory_from_file: bool = False) -> AdminSite:
     """``users``: ``[[web_users]]``; ``run`` runs a password check (the
     runner: in a thread, not to hold up the reactor); ``asset``: a static
     file's URL by its name (``/static/<name>`` unless given);
-    ``peers``: who a request is from (``[web] trusted_proxies``)."""
+    ``peers``: who a request is from (``[web] trusted_proxies``);
+    ``directory_from_file``: ``[service] seed_directory = "replace"``."""
     return AdminSite(api, core, store, clock, WebUsers(users, run=run), public_url,
-                     answer_target, asset, peers)
+                     answer_target, asset, peers, directory_from_file)

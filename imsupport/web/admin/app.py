@@ -69,11 +69,14 @@ class AdminSite:
     def __init__(self, api: ApiSide, core: CoreRef, store: IStore, clock: IReactorTime,
                  users: WebUsers, public_url: str = "",
                  answer_target: float = ANSWER_TARGET,
-                 asset: Callable[[str], str] = plainAsset, peers: Peers | None = None) -> None:
+                 asset: Callable[[str], str] = plainAsset, peers: Peers | None = None,
+                 directory_from_file: bool = False) -> None:
         """``public_url``: ``[web] public_url``; an https one makes the
         session cookie Secure. ``asset``: a static file's URL by its name
         (the web side's static files give versioned ones). ``peers``: who
-        a request is from (``[web] trusted_proxies``)."""
+        a request is from (``[web] trusted_proxies``). ``directory_from_file``:
+        the file's directory replaces the store's at every start."""
+        self.directory_from_file = directory_from_file
         self.api = api
         self.core = core
         self.sessions = Sessions(users, clock, CookiePolicy(
@@ -184,7 +187,8 @@ class AdminSite:
                    ) -> Generator[Deferred[Any], Any, bytes]:
         directory = running(self.core).directory
         hooks = yield self.api.invoke("listWebhooks")
-        page = DirectoryPage(request, viewer, directory, hooks["items"], refused)
+        page = DirectoryPage(request, viewer, directory, hooks["items"], refused,
+                             from_file=self.directory_from_file)
         return page.render(status, self._note(request), error)
 
     @reading(app.route("/directory", methods=["GET"]))

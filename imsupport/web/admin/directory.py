@@ -57,8 +57,12 @@ def control(given: Input, shown: str, checked: bool) -> Tag:
 
 class DirectoryPage:
     def __init__(self, request: IRequest, viewer: Viewer, directory: Directory,
-                 webhooks: list[JSON], refused: tuple[str, Form] | None = None) -> None:
-        """``refused``: (kind, form) of the form that was just refused."""
+                 webhooks: list[JSON], refused: tuple[str, Form] | None = None,
+                 from_file: bool = False) -> None:
+        """``refused``: (kind, form) of the form that was just refused;
+        ``from_file``: the file's directory replaces the store's at every
+        start (``seed_directory = "replace"``), so edits here last until then."""
+        self.from_file = from_file
         self.request = request
         self.viewer = viewer
         self.directory = directory
@@ -72,6 +76,12 @@ class DirectoryPage:
             tags.li(tags.a(label, href=f"#{anchor}")) for anchor, label in (
                 ("nodes", "Nodes"), ("operators", "Operators"), ("faq", "FAQ"),
                 ("webhooks", "Webhooks"))]))]
+        if self.from_file and self.viewer.admin:
+            body.append(tags.p(class_="warning", role="note")(
+                "This service takes its directory and webhooks from its configuration "
+                "file at every start ([service] seed_directory = \"replace\"): changes "
+                "made here last until the next restart. Make them in the file too, or "
+                "set seed_directory = \"missing\" to keep the ones made here."))
         nodes: list[Any] = [tags.h2("Nodes", id="nodes")]
         for node in d.nodes:
             groups = [(g.name, str(g.wave), "yes" if g.auto else "no (by redirect)",
