@@ -28,7 +28,6 @@ from imsupport.core.files import (
     FileRefused,
     FilesFull,
     fileEventData,
-    fileLink,
 )
 from imsupport.core.invitations import OFFER, Invitations
 from imsupport.core.journal import Journal, Refused
@@ -102,8 +101,7 @@ class ClientDesk:
             if not self._nodeTakesChats(node, client, lang):
                 return succeed(None)
             chat = self.start(node, client, lang)
-        link = fileLink(text, oob, self.files.settings.public_url) \
-            if self.files is not None else None
+        link = self.files.linkIn(text, oob) if self.files is not None else None
         if link is not None:
             return self._file(chat, link, text, message_id, receipt, chatstate)
         return self._text(chat, text, message_id, receipt, chatstate)

@@ -36,6 +36,7 @@ from imsupport.core.files import (
     SlotRefusal,
     UploadPage,
     downloadUrl,
+    fileLink,
     newFileId,
     newToken,
     pageUrl,
@@ -94,6 +95,11 @@ class FileDesk:
 
     def text(self, who: str, key: str, chat: Chat | None = None, **fields: Any) -> str:
         return self.translator.text(key, self.languagesOf(who, chat), **fields)
+
+    def linkIn(self, text: str, oob: str | None) -> str | None:
+        """The link that makes a message a file (files.fileLink), the
+        service's own links known by their token."""
+        return fileLink(text, oob, self.settings.public_url)
 
     def urlOf(self, record: FileRecord) -> str:
         return downloadUrl(self.settings.public_url, record.token, record.name)

@@ -19,19 +19,14 @@ class NodePresence:
     queue: int
 
 
-def nodeOperators(node: Node, groups_off: Iterable[str] = ()) -> set[str]:
-    """Operators of the node's switched-on groups (manual-only ones too: they
-    answer redirected chats)."""
+def nodeOperators(node: Node, groups_off: Iterable[str] = (),
+                  routed_only: bool = False) -> set[str]:
+    """Operators of the node's switched-on groups: manual-only ones too (they
+    answer redirected chats), unless ``routed_only`` (those routing offers
+    new chats to: the automatic groups')."""
     off = set(groups_off)
-    return {jid for group in node.groups if group.name not in off for jid in group.operators}
-
-
-def routedOperators(node: Node, groups_off: Iterable[str] = ()) -> set[str]:
-    """Operators routing offers the node's new chats to: those of its
-    switched-on automatic groups (a manual-only group only takes redirects)."""
-    off = set(groups_off)
-    return {jid for group in node.groups if group.auto and group.name not in off
-            for jid in group.operators}
+    return {jid for group in node.groups if group.name not in off
+            and (group.auto or not routed_only) for jid in group.operators}
 
 
 def nodePresence(node: Node, operators: Mapping[str, OperatorState], queue: int,
@@ -45,7 +40,7 @@ def nodePresence(node: Node, operators: Mapping[str, OperatorState], queue: int,
     if mode != OPEN:
         return NodePresence(False, None, "presence_closed", queue)
     # what a new client can expect: only the operators routing would ask count
-    states = [operators[jid] for jid in sorted(routedOperators(node, groups_off))
+    states = [operators[jid] for jid in sorted(nodeOperators(node, groups_off, routed_only=True))
               if jid in operators]
     online = [op for op in states if op.state != OFFLINE]
     if not online:

@@ -53,11 +53,11 @@ class Switching:
                  state="on" if on else "off", mode=mode)
         if not on:
             for chat in list(self.chats.values()):
-                if chat.queued and self._switchedAway(chat):
-                    for operator in self.invitations.operatorsOf(chat.id):
-                        if self.switches.nodeOff(chat.node) or self._offFor(chat.node, operator):
-                            self.offers.expire(chat, operator, "invitation_switched_off",
-                                               redispatch=False)
+                withdrawn = self._withdrawn(chat) if chat.queued else []
+                if chat.queued and (withdrawn or self.switches.nodeOff(chat.node)):
+                    for operator in withdrawn:
+                        self.offers.expire(chat, operator, "invitation_switched_off",
+                                           redispatch=False)
                     if target.kind in ("service", "node"):
                         self.notices.toClient(chat, "closed_switched_off")
                         self.closing.close(chat, "switched_off", by)
@@ -68,9 +68,13 @@ class Switching:
         self.presences.refresh()
         return d.addCallback(lambda _: changed)
 
-    def _switchedAway(self, chat: Chat) -> bool:
-        return self.switches.nodeOff(chat.node) or any(
-            self._offFor(chat.node, op) for op in self.invitations.operatorsOf(chat.id))
+    def _withdrawn(self, chat: Chat) -> list[str]:
+        """The operators invited to a waiting chat who may no longer have
+        it: all of them when its node is off."""
+        invited = self.invitations.operatorsOf(chat.id)
+        if self.switches.nodeOff(chat.node):
+            return list(invited)
+        return [op for op in invited if self._offFor(chat.node, op)]
 
     def _offFor(self, node: str, operator: str) -> bool:
         """Whether routing may no longer offer ``node``'s chats to

@@ -30,6 +30,15 @@ def messageMark(data: Mapping[str, Any]) -> str:
     return ""
 
 
+def saidLine(who: str, event: ChatEvent) -> str:
+    """A message or file event after its time, as staff read it later:
+    ``Ivan (not sent, blocked: profanity): ...``, ``Client sent a file: ...``."""
+    if event.kind == FILE:
+        return f"{who} sent a file: {event.text} {event.data.get('url', '')}".rstrip()
+    mark = messageMark(event.data)
+    return f"{who}{f' ({mark})' if mark else ''}: {event.text}"
+
+
 def authorName(author: str, client: str, operatorName: Callable[[str], str | None]) -> str:
     if author == "client":
         return showClient(client)
@@ -42,9 +51,6 @@ def eventLine(event: ChatEvent, client: str,
               operatorName: Callable[[str], str | None]) -> str:
     who = authorName(event.author, client, operatorName)
     when = stamp(event.at)
-    if event.kind == FILE:
-        url = event.data.get("url", "")
-        return f"[{when}] {who} sent a file: {event.text} {url}".rstrip()
     if event.kind == STATE:
         return f"[{when}] -- {event.text or event.data.get('state', '')} --"
     if event.kind == NOTICE:
@@ -52,8 +58,7 @@ def eventLine(event: ChatEvent, client: str,
         return f"[{when}] (service to {authorName(to, client, operatorName)}) {event.text}"
     if event.kind == COMMAND:
         return f"[{when}] {who} (command): {event.text}"
-    mark = messageMark(event.data)
-    return f"[{when}] {who}{f' ({mark})' if mark else ''}: {event.text}"
+    return f"[{when}] {saidLine(who, event)}"
 
 
 def transcript(record: ChatRecord, events: Sequence[ChatEvent],

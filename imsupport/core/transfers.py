@@ -38,7 +38,7 @@ from imsupport.core.offers import Offers, transcript
 from imsupport.core.relay import Relay
 from imsupport.core.routing import ChatRequest, route
 from imsupport.core.team import Team
-from imsupport.core.transcript import messageMark
+from imsupport.core.transcript import saidLine
 from imsupport.store.interfaces import IStore
 
 log = Logger()
@@ -327,7 +327,4 @@ class Transfers:
     def _replayLine(self, event: ChatEvent) -> str:
         at = time.strftime("%H:%M:%S", time.gmtime(event.at))
         who = "Client" if event.author == "client" else self.team.displayName(event.author)
-        if event.kind == FILE:
-            return f"[{at}] {who} sent a file: {event.text} {event.data.get('url', '')}".rstrip()
-        mark = messageMark(event.data)
-        return f"[{at}] {who}{f' ({mark})' if mark else ''}: {event.text}"
+        return f"[{at}] {saidLine(who, event)}"

@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 from imsupport.core.chat import Chat
 from imsupport.core.closing import Closing
 from imsupport.core.filedesk import FileDesk, NotAFile
-from imsupport.core.files import FetchError, FileRefused, FilesFull, fileEventData, fileLink
+from imsupport.core.files import FetchError, FileRefused, FilesFull, fileEventData
 from imsupport.core.filters import MessageFilter, mark
 from imsupport.core.journal import Journal, Refused
 from imsupport.core.model import FILE, MESSAGE, FileRecord
@@ -44,8 +44,7 @@ class OperatorWords:
             oob: str | None = None) -> Deferred[Any]:
         """Deferred: None once relayed (or blocked), a Refused when it could
         not be stored. A link to a file (SPEC 16) is sent as a file."""
-        link = fileLink(text, oob, self.files.settings.public_url) \
-            if self.files is not None else None
+        link = self.files.linkIn(text, oob) if self.files is not None else None
         if link is not None:
             return self._file(chat, operator, link, text, message_id, receipt, chatstate)
         return self._words(chat, operator, text, message_id, receipt, chatstate)

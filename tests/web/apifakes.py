@@ -61,15 +61,10 @@ async def answer(d: Any) -> tuple[int, Any, Any]:
 def undocumented(path: str, method: str, code: int, body: Any) -> list[str]:
     """What in a response ``body`` its documented schema (openapi.json's
     ``paths[path][method].responses[code]``) does not allow; [] when all is."""
-    from jsonschema import Draft202012Validator
+    from imsupport.web.api.document import Document, loadDocument, pointer
 
-    from imsupport.web.api.document import DOC_URI, Document, loadDocument
-
-    document = Document(loadDocument())
-    pointer = "/".join(p.replace("~", "~0").replace("/", "~1") for p in (
+    validator = Document(loadDocument()).validator(pointer(
         "paths", path, method, "responses", str(code), "content", "application/json",
         "schema"))
-    validator = Draft202012Validator({"$ref": f"{DOC_URI}#/{pointer}"},
-                                     registry=document.registry)
     return [f"{'.'.join(map(str, e.absolute_path))}: {e.message}"
             for e in validator.iter_errors(body)]

@@ -55,7 +55,8 @@ def kleinRule(path: str) -> str:
     return _PARAM.sub(lambda m: f"<{m.group(1)}>", path)
 
 
-def _pointer(*parts: str) -> str:
+def pointer(*parts: str) -> str:
+    """The JSON Pointer (``#/...``) of a place in the document."""
     return "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
 
 
@@ -152,9 +153,10 @@ class Document:
         self.registry: Registry[Any] = Registry().with_resource(DOC_URI, resource)
         self.operations = tuple(self._operations())
 
-    def _validator(self, pointer: str) -> Validator:
+    def validator(self, at: str) -> Validator:
+        """A validator of the schema at ``at`` (a ``pointer``), with its $refs."""
         validator: Validator = Draft202012Validator(
-            {"$ref": DOC_URI + pointer}, registry=self.registry, format_checker=FORMATS)
+            {"$ref": DOC_URI + at}, registry=self.registry, format_checker=FORMATS)
         return validator
 
     def _operations(self) -> Iterator[Operation]:
@@ -167,12 +169,12 @@ class Document:
                 scopes = [s for requirement in security for s in requirement.get("bearer", [])]
                 params = tuple(
                     Parameter(p["name"], p["in"], bool(p.get("required")), p["schema"],
-                              self._validator(_pointer("paths", path, method, "parameters",
+                              self.validator(pointer("paths", path, method, "parameters",
                                                        str(i), "schema")))
                     for i, p in enumerate(spec.get("parameters", ())))
                 body = None
                 if "requestBody" in spec:
-                    body = self._validator(_pointer("paths", path, method, "requestBody",
+                    body = self.validator(pointer("paths", path, method, "requestBody",
                                                     "content", "application/json", "schema"))
                 yield Operation(path, method.upper(), spec["operationId"],
                                 scopes[0] if scopes else None, params, body)
